@@ -1,0 +1,81 @@
+/** Plain data passed between the packer's stages (collect → filter → order → pack → report). No `vscode` here. */
+
+export type SkipReason =
+  | "gitignore"
+  | "exclude-glob"
+  | "not-included"
+  | "binary"
+  | "too-large"
+  | "unreadable"
+  | "symlink-outside"
+  | "symlink-loop"
+  | "budget"
+  | "default-exclude";
+
+export interface WorkspaceRoot {
+  /** Shown as the first path segment in a multi-root workspace; omitted from paths when there is one root. */
+  readonly name: string;
+  /** Absolute path of the folder. */
+  readonly path: string;
+}
+
+export interface IncludedFile {
+  /** Path as the model sees it and cites it: posix separators, relative to the root (prefixed by the root's name in a multi-root workspace). */
+  readonly path: string;
+  readonly absolutePath: string;
+  readonly bytes: number;
+  /** Tokens of this file's framed text; present when a token counter was given. */
+  readonly tokens?: number;
+  readonly redactions: number;
+  readonly mtimeMs: number;
+  readonly language: string;
+}
+
+export interface ExcludedFile {
+  readonly path: string;
+  readonly reason: SkipReason;
+  /** Optional human detail, e.g. the matching pattern or the error message. */
+  readonly detail?: string;
+}
+
+export interface PackProgress {
+  readonly filesSeen: number;
+  readonly filesIncluded: number;
+  readonly tokensSoFar: number;
+}
+
+/** Counts tokens with the model's own tokenizer (implemented by the engine host through the worker). */
+export interface TokenCounter {
+  countTokens(texts: readonly string[], signal?: AbortSignal): Promise<readonly number[]>;
+}
+
+export interface PackOptions {
+  readonly roots: readonly WorkspaceRoot[];
+  /** minimatch globs; empty means everything. */
+  readonly include?: readonly string[];
+  /** minimatch globs, on top of .gitignore and the built-in excludes. */
+  readonly exclude?: readonly string[];
+  /** Default: 1 MiB. */
+  readonly maxFileBytes?: number;
+  /** When given, every included file carries `tokens` and the result carries `totalTokens`. */
+  readonly tokenCounter?: TokenCounter;
+  /** Tokens the repo context may use; files are dropped (reason "budget") beyond it. Default: no limit. */
+  readonly budgetTokens?: number;
+  /** Used to keep the files a question names, and to rank the rest by relevance when over budget. */
+  readonly question?: string;
+  /** Workspace-relative paths of open editors, kept first when over budget. */
+  readonly openFiles?: readonly string[];
+  /** VS Code's `files.exclude` (glob → enabled). */
+  readonly filesExclude?: Readonly<Record<string, boolean>>;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: PackProgress) => void;
+}
+
+export interface PackResult {
+  /** The repository context exactly as the model reads it: instruction, tree, then every file with line numbers. */
+  readonly text: string;
+  readonly included: readonly IncludedFile[];
+  readonly excluded: readonly ExcludedFile[];
+  /** Tokens of `text`; present when a token counter was given. */
+  readonly totalTokens?: number;
+}
