@@ -28,9 +28,12 @@ const builds = [
     platform: "node", format: "cjs", target: "node20", external: ["vscode", "mocha", "node-llama-cpp"] },
 ];
 
+const only = process.argv.find((a) => a.startsWith("--only="))?.slice(7);
+const selected = only ? builds.filter((b) => String(b.outfile).includes(only)) : builds;
+
 if (watch) {
-  const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+  const contexts = await Promise.all(selected.map((b) => esbuild.context(b)));
   await Promise.all(contexts.map((c) => c.watch()));
 } else {
-  await Promise.all(builds.map((b) => esbuild.build(b)));
+  await Promise.all(selected.map((b) => esbuild.build(b)));
 }
