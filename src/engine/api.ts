@@ -62,6 +62,8 @@ export interface RepoQaService {
   /** Forgets the conversation turns but keeps the repo in the cache. */
   newChat(): void;
   readonly lastModel: ModelInfo | undefined;
+  /** Pid of the engine worker process while one runs (tests check it is gone after shutdown). */
+  readonly enginePid: number | undefined;
   /** Stops the worker process and waits for it to exit. */
   dispose(): Promise<void>;
 }
