@@ -1,0 +1,88 @@
+/** Reads the extension's settings into the engine service's config. The only place that knows setting names. */
+import * as os from "node:os";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import type { RepoQaConfig } from "./engine/api";
+import type { GpuChoice, KvCacheType } from "./engine/protocol";
+import type { WorkspaceRoot } from "./workspace/types";
+import { RepoQaError } from "./util/errors";
+
+export const SECTION = "longropeQa";
+
+export function workspaceRoots(): WorkspaceRoot[] {
+  return (vscode.workspace.workspaceFolders ?? [])
+    .filter((f) => f.uri.scheme === "file")
+    .map((f) => ({ name: f.name, path: f.uri.fsPath }));
+}
+
+/** The path a file has in the prompt (and in citations), or undefined when it is outside every root. */
+export function promptPathOf(uri: vscode.Uri, roots = workspaceRoots()): string | undefined {
+  if (uri.scheme !== "file") return undefined;
+  for (const root of roots) {
+    const rel = path.relative(root.path, uri.fsPath);
+    if (rel && !rel.startsWith("..") && !path.isAbsolute(rel)) {
+      const posix = rel.split(path.sep).join("/");
+      return roots.length > 1 ? `${root.name}/${posix}` : posix;
+    }
+  }
+  return undefined;
+}
+
+function openEditorPaths(roots: WorkspaceRoot[]): string[] {
+  const paths: string[] = [];
+  for (const group of vscode.window.tabGroups.all) {
+    for (const tab of group.tabs) {
+      if (tab.input instanceof vscode.TabInputText) {
+        const p = promptPathOf(tab.input.uri, roots);
+        if (p) paths.push(p);
+      }
+    }
+  }
+  return paths;
+}
+
+function modelPathSetting(raw: string): string {
+  const trimmed = raw.trim();
+  if (!trimmed) return "";
+  const expanded = trimmed.startsWith("~") ? path.join(os.homedir(), trimmed.slice(1)) : trimmed;
+  if (!path.isAbsolute(expanded)) {
+    throw new RepoQaError(
+      `The setting longropeQa.modelPath must be an absolute path to a GGUF file (it is "${raw}").`,
+      "bad-input",
+    );
+  }
+  return expanded;
+}
+
+/** Reads every setting fresh, so a change applies to the next question. */
+export function readConfig(question?: string): RepoQaConfig {
+  const roots = workspaceRoots();
+  if (roots.length === 0) {
+    throw new RepoQaError("Open a folder first: LongRoPE QA answers questions about the open workspace.", "empty-workspace");
+  }
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const filesExclude = vscode.workspace.getConfiguration("files").get<Record<string, boolean>>("exclude") ?? {};
+  return {
+    pack: {
+      roots,
+      include: cfg.get<string[]>("include") ?? [],
+      exclude: cfg.get<string[]>("exclude") ?? [],
+      maxFileBytes: cfg.get<number>("maxFileBytes") ?? 1024 * 1024,
+      filesExclude,
+      openFiles: openEditorPaths(roots),
+      question,
+    },
+    engine: {
+      modelPath: modelPathSetting(cfg.get<string>("modelPath") ?? ""),
+      threads: cfg.get<number>("threads") ?? 0,
+      gpu: cfg.get<GpuChoice>("gpu") ?? "auto",
+      gpuLayers: cfg.get<number | "auto">("gpuLayers") ?? "auto",
+      flashAttention: cfg.get<boolean | null>("flashAttention") ?? undefined,
+      kvCacheType: cfg.get<KvCacheType>("kvCacheType") ?? "f16",
+    },
+  };
+}
+
+export function maxAnswerTokens(): number {
+  return vscode.workspace.getConfiguration(SECTION).get<number>("maxAnswerTokens") ?? 1024;
+}
