@@ -1,0 +1,67 @@
+/** "LongRoPE QA: Show context report": what goes into the prompt and what is left out, as a read-only document. */
+import * as vscode from "vscode";
+import type { RepoQaService } from "../engine/api";
+import { readConfig } from "../config";
+import { renderPackReport } from "../workspace/index";
+import { describeError } from "../util/errors";
+
+const SCHEME = "longrope-qa-report";
+const REPORT_URI = vscode.Uri.from({ scheme: SCHEME, path: "/Context report.md" });
+
+export interface ContextReportDeps {
+  readonly service: RepoQaService;
+  readonly log: vscode.LogOutputChannel;
+}
+
+class ReportDocuments implements vscode.TextDocumentContentProvider {
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  text = "";
+
+  set(text: string): void {
+    this.text = text;
+    this.changed.fire(REPORT_URI);
+  }
+  provideTextDocumentContent(): string {
+    return this.text;
+  }
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+export function registerContextReport(_context: vscode.ExtensionContext, deps: ContextReportDeps): vscode.Disposable {
+  const documents = new ReportDocuments();
+  const command = vscode.commands.registerCommand("longropeQa.showContextReport", async () => {
+    try {
+      const config = readConfig();
+      const result = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: "LongRoPE QA: packing the workspace", cancellable: true },
+        (progress, token) => {
+          const abort = new AbortController();
+          token.onCancellationRequested(() => abort.abort());
+          return deps.service.pack(config, {
+            signal: abort.signal,
+            onStatus: (s) => {
+              if (s.state === "packing") progress.report({ message: `${s.filesSeen} files, ${s.tokensSoFar} tokens` });
+              else if (s.state === "loading") progress.report({ message: "loading the model's tokenizer" });
+            },
+          });
+        },
+      );
+      documents.set(renderPackReport(result));
+      const doc = await vscode.workspace.openTextDocument(REPORT_URI);
+      await vscode.languages.setTextDocumentLanguage(doc, "markdown");
+      await vscode.window.showTextDocument(doc, { preview: true });
+    } catch (error) {
+      deps.log.error(`Context report failed: ${describeError(error)}`);
+      const action = await vscode.window.showErrorMessage(describeError(error), "Open logs");
+      if (action === "Open logs") deps.log.show();
+    }
+  });
+  return vscode.Disposable.from(
+    documents,
+    vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
+    command,
+  );
+}
