@@ -1,2 +1,136 @@
-process.stderr.write("longrope-qa: not built yet\n");
-process.exitCode = 1;
+/** `longrope-qa`: the same core as the extension, from a terminal. Answers on stdout; progress and errors on stderr. */
+import * as os from "node:os";
+import * as path from "node:path";
+import { writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import type { RepoQaConfig } from "./engine/api";
+import { RepoQa } from "./engine/repoQa";
+import { packWorkspace, toPackJson } from "./workspace/index";
+import { runLongropeCli } from "./longrope/cli";
+import { describeError } from "./util/errors";
+import { createProgressPrinter } from "./cliProgress";
+
+const USAGE = `Usage:
+  longrope-qa ask  [--workspace DIR] [--model PATH] [--max-tokens N] [--threads N] QUESTION
+  longrope-qa pack [--workspace DIR] [--model PATH] [--budget TOKENS] [--json] [--out FILE]
+  longrope-qa longrope factors|eval|search|extend …   (longrope-qa longrope --help)
+
+Without --model the default LongRoPE model (Phi-4-mini-instruct, 128k) is downloaded on first use.`;
+
+const options = {
+  workspace: { type: "string" },
+  model: { type: "string" },
+  "max-tokens": { type: "string" },
+  threads: { type: "string" },
+  budget: { type: "string" },
+  include: { type: "string", multiple: true },
+  exclude: { type: "string", multiple: true },
+  json: { type: "boolean" },
+  out: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number (got "${value}").`);
+  return n;
+}
+
+function configFrom(values: Record<string, unknown>, question?: string): RepoQaConfig {
+  const workspace = path.resolve(String(values.workspace ?? process.cwd()));
+  const model = values.model === undefined ? "" : path.resolve(String(values.model));
+  return {
+    pack: {
+      roots: [{ name: path.basename(workspace), path: workspace }],
+      include: (values.include as string[] | undefined) ?? [],
+      exclude: (values.exclude as string[] | undefined) ?? [],
+      budgetTokens: positiveInt(values.budget as string | undefined, "--budget"),
+      question,
+    },
+    engine: { modelPath: model, threads: positiveInt(values.threads as string | undefined, "--threads") ?? 0 },
+  };
+}
+
+function newService(): RepoQa {
+  return new RepoQa({
+    workerPath: path.join(__dirname, "engineWorker.mjs"),
+    storageDir: path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "longrope-qa"),
+    log: (level, message) => {
+      if (level === "error" || process.env.LONGROPE_QA_DEBUG) process.stderr.write(`[${level}] ${message}\n`);
+    },
+  });
+}
+
+async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Promise<T>): Promise<T> {
+  const service = newService();
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once("SIGINT", onSigint);
+  try {
+    return await run(service, abort.signal);
+  } finally {
+    process.off("SIGINT", onSigint);
+    await service.dispose();
+  }
+}
+
+async function ask(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+  const question = positionals.join(" ").trim();
+  if (!question) throw new Error("Give a question, e.g. longrope-qa ask \"Where is the entry point?\"");
+  const config = configFrom(values, question);
+  const maxTokens = positiveInt(values["max-tokens"] as string | undefined, "--max-tokens") ?? 1024;
+  const progress = createProgressPrinter(process.stderr);
+  const result = await withService((service, signal) =>
+    service.ask(config, { question, maxTokens }, {
+      signal,
+      onToken: (text) => process.stdout.write(text),
+      onStatus: progress.update,
+    }),
+  );
+  progress.done();
+  process.stdout.write("\n");
+  if (result.cancelled) process.stderr.write("Cancelled.\n");
+  return result.cancelled ? 130 : 0;
+}
+
+async function pack(values: Record<string, unknown>): Promise<number> {
+  const config = configFrom(values);
+  const progress = createProgressPrinter(process.stderr);
+  const result = config.engine.modelPath
+    ? await withService((service, signal) => service.pack(config, { signal, onStatus: progress.update }))
+    : await packWorkspace({ ...config.pack, onProgress: (p) => progress.update({ state: "packing", ...p }) });
+  progress.done();
+  if (values.out) await writeFile(String(values.out), result.text, "utf8");
+  if (values.json) {
+    process.stdout.write(JSON.stringify(toPackJson(result), null, 2) + "\n");
+  } else {
+    for (const f of result.included) process.stdout.write(`${f.path}\t${f.bytes} B${f.tokens === undefined ? "" : `\t${f.tokens} tok`}\n`);
+    for (const f of result.excluded) process.stdout.write(`- ${f.path}\t${f.reason}\n`);
+    const tokens = result.totalTokens === undefined ? "" : `, ${result.totalTokens} tokens`;
+    process.stderr.write(`${result.included.length} files included, ${result.excluded.length} excluded${tokens}\n`);
+  }
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === "longrope") return runLongropeCli(rest);
+  const { values, positionals } = parseArgs({ args: rest, options, allowPositionals: true });
+  if (values.help || !command || command === "help" || command === "--help") {
+    process.stdout.write(USAGE + "\n");
+    return command ? 0 : 2;
+  }
+  if (command === "ask") return ask(values, positionals);
+  if (command === "pack") return pack(values);
+  process.stderr.write(`Unknown command "${command}".\n${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (error) => {
+    process.stderr.write(`longrope-qa: ${describeError(error)}\n`);
+    process.exitCode = 1;
+  },
+);
