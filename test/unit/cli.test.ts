@@ -1,0 +1,81 @@
+// The CLI end to end: the built dist/cli.js, a real engine worker process and both shared models.
+import { test, before } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import * as path from "node:path";
+
+const root = path.resolve(__dirname, "../..");
+const models = path.resolve(root, "../shared/models");
+const stories = path.join(models, "stories260K.gguf");
+const tinyRandom = path.join(models, "llama-2-tiny-random.gguf");
+const fixture = path.join(root, "test/fixtures/tiny-repo");
+
+interface Run { code: number | null; stdout: string; stderr: string; ms: number }
+
+function cli(args: string[], timeoutMs = 60_000): Promise<Run> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(root, "dist/cli.js"), ...args], { cwd: root });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`longrope-qa ${args.join(" ")} did not finish in ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+before(() => {
+  execFileSync(process.execPath, ["esbuild.mjs", "--only=cli"], { cwd: root, stdio: "ignore" });
+  execFileSync(process.execPath, ["esbuild.mjs", "--only=engineWorker"], { cwd: root, stdio: "ignore" });
+});
+
+test("ask streams an answer from stories260K and exits 0", async () => {
+  const run = await cli(["ask", "--workspace", fixture, "--model", stories, "--max-tokens", "32", "--threads", "1", "Once upon a time"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.stdout.trim().length > 0, "no answer text on stdout");
+  assert.ok(/[a-z]{2,}/i.test(run.stdout), `answer has no words: ${JSON.stringify(run.stdout)}`);
+});
+
+test("ask works end to end on llama-2-tiny-random (real Llama 2 tokenizer)", async () => {
+  const run = await cli(["ask", "--workspace", fixture, "--model", tinyRandom, "--max-tokens", "16", "--threads", "1", "What is in this repo?"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(run.stdout.length > 0);
+});
+
+test("a missing model file fails in under 5 s with one sentence naming the path", async () => {
+  const run = await cli(["ask", "--workspace", fixture, "--model", "/nonexistent.gguf", "hi"], 10_000);
+  assert.notEqual(run.code, 0);
+  assert.ok(run.ms < 5000, `took ${run.ms} ms`);
+  assert.match(run.stderr, /\/nonexistent\.gguf/);
+  assert.equal(run.stderr.trim().split("\n").length, 1, `more than one line: ${run.stderr}`);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, "stack trace printed");
+});
+
+test("pack --json lists files with model-tokenizer counts", async () => {
+  const run = await cli(["pack", "--workspace", fixture, "--model", tinyRandom, "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  const json = JSON.parse(run.stdout) as { included: { path: string; bytes: number; tokens: number }[]; excluded: unknown[]; totalTokens: number };
+  assert.ok(json.included.length > 0);
+  for (const f of json.included) {
+    assert.equal(typeof f.path, "string");
+    assert.ok(f.bytes > 0 && f.tokens > 0, JSON.stringify(f));
+  }
+  assert.ok(Array.isArray(json.excluded));
+  const sum = json.included.reduce((a, f) => a + f.tokens, 0);
+  assert.ok(json.totalTokens >= sum, `totalTokens ${json.totalTokens} < sum of files ${sum}`);
+});
+
+test("unknown command and missing question are usage errors, not crashes", async () => {
+  const unknown = await cli(["frobnicate"]);
+  assert.equal(unknown.code, 2);
+  const noQuestion = await cli(["ask", "--model", stories]);
+  assert.equal(noQuestion.code, 1);
+  assert.match(noQuestion.stderr, /Give a question/);
+});
