@@ -1,0 +1,58 @@
+/**
+ * `longrope-qa longrope <command> …`. Each command is a function from its arguments to an exit code; results go to
+ * stdout, progress and errors to stderr. Commands that load a model run node-llama-cpp in a child process, so that a
+ * native crash cannot take the caller down; `factors` and `extend` only read and write GGUF files in TypeScript.
+ */
+import { describeError, isAbortError } from "../util/errors";
+import { runExtendCommand } from "./cliExtend";
+import { runFactorsCommand } from "./cliFactors";
+
+export type LongropeCommand = (args: string[]) => Promise<number>;
+
+interface CommandEntry {
+  readonly usage: string;
+  readonly run: LongropeCommand;
+}
+
+const commands = new Map<string, CommandEntry>([
+  ["factors", {
+    usage: "factors --method pi|ntk|yarn|longrope --scale S --model M [--original-context L] [--factors F.json] [--json]",
+    run: runFactorsCommand,
+  }],
+  ["extend", {
+    usage: "extend --model M --factors F.json [--short-factors F2.json] --target-context N --out PATH [--original-context L] [--attn-factor A]",
+    run: runExtendCommand,
+  }],
+]);
+
+/** Adds a subcommand (used for `eval` and `search`, which live in their own files). */
+export function registerLongropeCommand(name: string, usage: string, run: LongropeCommand): void {
+  commands.set(name, { usage, run });
+}
+
+export function longropeUsage(): string {
+  return ["Usage: longrope-qa longrope <command>", ...[...commands.values()].map((c) => `  longrope-qa longrope ${c.usage}`)].join("\n");
+}
+
+export async function runLongropeCli(args: string[]): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(longropeUsage() + "\n");
+    return name === undefined ? 2 : 0;
+  }
+  const command = commands.get(name);
+  if (!command) {
+    process.stderr.write(`Unknown longrope command "${name}".\n${longropeUsage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (isAbortError(e)) {
+      process.stderr.write("Cancelled.\n");
+      return 130;
+    }
+    process.stderr.write(`longrope ${name}: ${describeError(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * Per-pair RoPE rescale factors λ_i (LongRoPE notation): pair i of d/2 rotates position n by n / (λ_i · β^i) with
+ * β = base^(2/d). λ_i = 1 leaves a pair as trained; λ_i = s interpolates it linearly by the extension ratio s.
+ * llama.cpp divides each pair's frequency by the value stored in `rope_freqs` / `rope_factors_*`, so these vectors
+ * go into the GGUF as they are.
+ */
+
+export type RopeMethod = "pi" | "ntk" | "yarn" | "longrope";
+
+export interface RopeFactorSet {
+  readonly method: RopeMethod;
+  /** Extension ratio s = target context ÷ original context. */
+  readonly scale: number;
+  /** One λ per RoPE pair, non-decreasing. */
+  readonly factors: number[];
+  /** Leading positions kept un-interpolated (LongRoPE n̂); llama.cpp cannot apply it inside the model. */
+  readonly nHat?: number;
+  readonly originalContext: number;
+  /** Multiplies cos/sin (`<arch>.rope.scaling.attn_factor`). */
+  readonly attnFactor: number;
+}
+
+export interface YarnOptions {
+  readonly base: number;
+  readonly dimensionCount: number;
+  readonly originalContext: number;
+  /** Pairs with more than this many rotations within L_orig are left as trained. Default: 32. */
+  readonly betaFast?: number;
+  /** Pairs with fewer than this many rotations within L_orig are interpolated fully. Default: 1. */
+  readonly betaSlow?: number;
+}
+
+/** Number of RoPE pairs (frequencies) for a rotary dimension count. */
+export function ropePairs(dimensionCount: number): number {
+  if (!Number.isInteger(dimensionCount) || dimensionCount < 2 || dimensionCount % 2 !== 0) {
+    throw new RangeError(`RoPE dimension count must be an even integer ≥ 2, got ${dimensionCount}`);
+  }
+  return dimensionCount / 2;
+}
+
+/** Position interpolation: every pair stretched by s. */
+export function piFactors(scale: number, pairs: number): number[] {
+  checkScale(scale);
+  return new Array<number>(pairs).fill(scale);
+}
+
+/**
+ * NTK-aware interpolation: base' = base · s^(d/(d−2)), written per pair as λ_i = (base'/base)^(2i/d) = s^(2i/(d−2)).
+ * The highest-frequency pair stays at 1, the lowest reaches s.
+ */
+export function ntkFactors(scale: number, pairs: number, dimensionCount: number): number[] {
+  checkScale(scale);
+  const d = dimensionCount;
+  if (d <= 2) return new Array<number>(pairs).fill(scale);
+  return Array.from({ length: pairs }, (_, i) => Math.pow(scale, (2 * i) / (d - 2)));
+}
+
+/**
+ * YaRN "NTK-by-parts": r_i = L_orig / wavelength_i counts rotations of pair i within the original context. Pairs
+ * with r > β_fast keep λ = 1, pairs with r < β_slow get λ = s, and in between the frequency blends linearly:
+ * θ'_i = (1 − γ)·θ_i/s + γ·θ_i with γ = (r − β_slow)/(β_fast − β_slow), i.e. λ_i = 1 / ((1 − γ)/s + γ).
+ */
+export function yarnFactors(scale: number, pairs: number, options: YarnOptions): number[] {
+  checkScale(scale);
+  const { base, dimensionCount: d, originalContext } = options;
+  const betaFast = options.betaFast ?? 32;
+  const betaSlow = options.betaSlow ?? 1;
+  return Array.from({ length: pairs }, (_, i) => {
+    const wavelength = 2 * Math.PI * Math.pow(base, (2 * i) / d);
+    const rotations = originalContext / wavelength;
+    const gamma = Math.min(1, Math.max(0, (rotations - betaSlow) / (betaFast - betaSlow)));
+    return 1 / ((1 - gamma) / scale + gamma);
+  });
+}
+
+/** LongRoPE requires λ_i ≤ λ_{i+1}: lower-frequency pairs are never interpolated less than higher ones. */
+export function isMonotonic(factors: readonly number[]): boolean {
+  for (let i = 1; i < factors.length; i++) if (!(factors[i - 1]! <= factors[i]!)) return false;
+  return true;
+}
+
+/** LongRoPE's attention scale sqrt(1 + ln s / ln L_orig); 1 when not extending. */
+export function attentionScale(scale: number, originalContext: number): number {
+  if (scale <= 1) return 1;
+  return Math.sqrt(1 + Math.log(scale) / Math.log(originalContext));
+}
+
+/** YaRN's own attention temperature 0.1 · ln s + 1. */
+export function yarnAttentionScale(scale: number): number {
+  return scale <= 1 ? 1 : 0.1 * Math.log(scale) + 1;
+}
+
+export interface RopeModelShape {
+  readonly dimensionCount: number;
+  readonly base: number;
+  readonly originalContext: number;
+}
+
+/**
+ * The factor set of one method for a model. `longrope` without searched factors starts from the NTK vector (one of
+ * the paper's initial candidates, and the best of the three measured on stories260K) with LongRoPE's attention scale.
+ */
+export function baselineFactorSet(method: RopeMethod, scale: number, shape: RopeModelShape): RopeFactorSet {
+  const pairs = ropePairs(shape.dimensionCount);
+  const { originalContext } = shape;
+  switch (method) {
+    case "pi":
+      return { method, scale, originalContext, factors: piFactors(scale, pairs), attnFactor: 1 };
+    case "ntk":
+      return { method, scale, originalContext, factors: ntkFactors(scale, pairs, shape.dimensionCount), attnFactor: 1 };
+    case "yarn":
+      return {
+        method, scale, originalContext, attnFactor: yarnAttentionScale(scale),
+        factors: yarnFactors(scale, pairs, { ...shape }),
+      };
+    case "longrope":
+      return {
+        method, scale, originalContext, nHat: 0, attnFactor: attentionScale(scale, originalContext),
+        factors: ntkFactors(scale, pairs, shape.dimensionCount),
+      };
+  }
+}
+
+function checkScale(scale: number): void {
+  if (!(scale > 0) || !Number.isFinite(scale)) throw new RangeError(`Extension ratio must be positive, got ${scale}`);
+}

@@ -1,0 +1,4 @@
+export * from "./types";
+export { readGgufHeader } from "./reader";
+export { patchGguf, type GgufPatch } from "./patch";
+export { GGML_TYPE, tensorByteSize, alignUp } from "./ggmlTypes";
