@@ -29,6 +29,10 @@ export interface IncludedFile {
   readonly redactions: number;
   readonly mtimeMs: number;
   readonly language: string;
+  /** Lines of the file as packed. */
+  readonly lines?: number;
+  /** True when the bytes were not valid UTF-8 and invalid sequences became U+FFFD. */
+  readonly invalidUtf8?: boolean;
 }
 
 export interface ExcludedFile {
@@ -46,6 +50,8 @@ export interface PackProgress {
 
 /** Counts tokens with the model's own tokenizer (implemented by the engine host through the worker). */
 export interface TokenCounter {
+  /** Identifies the tokenizer (e.g. the model file) so that cached counts survive across packs and counter objects. */
+  readonly cacheKey?: string;
   countTokens(texts: readonly string[], signal?: AbortSignal): Promise<readonly number[]>;
 }
 
@@ -67,6 +73,13 @@ export interface PackOptions {
   readonly openFiles?: readonly string[];
   /** VS Code's `files.exclude` (glob → enabled). */
   readonly filesExclude?: Readonly<Record<string, boolean>>;
+  /** Built-in excludes (lock files, build output, node_modules, minified, source maps, vendored). Default: true. */
+  readonly defaultExcludes?: boolean;
+  /** Also count the raw file texts to report `framingTokens` (tokenizes the files twice on a first pack). Default: false. */
+  readonly measureFraming?: boolean;
+  /** Default: true. When false, file text is packed as is (tests, benchmarks). */
+  readonly redactSecrets?: boolean;
+  /** A cancelled pack resolves with `cancelled: true` and an empty `text` (never a partial prompt). */
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: PackProgress) => void;
 }
@@ -76,6 +89,10 @@ export interface PackResult {
   readonly text: string;
   readonly included: readonly IncludedFile[];
   readonly excluded: readonly ExcludedFile[];
-  /** Tokens of `text`; present when a token counter was given. */
+  /** Tokens of `text` (sum of its parts' counts); present when a token counter was given. */
   readonly totalTokens?: number;
+  /** Set when `signal` aborted the pack: `text` is then empty and the lists hold what was seen so far. */
+  readonly cancelled?: true;
+  /** Tokens of the instruction, tree and file headers/line numbers: what the framing costs on top of the file text. */
+  readonly framingTokens?: number;
 }

@@ -1,0 +1,75 @@
+/**
+ * Git-style ignore rules layered per directory: built-in defaults at the bottom, then `.git/info/exclude`, then each
+ * directory's `.gitignore` and `.longropeignore` from the root down. The deepest matching rule wins, so a negation
+ * (`!dist/`) in any of them re-includes what a layer above it excluded, as in git.
+ */
+import { readFile } from "node:fs/promises";
+import * as path from "node:path";
+import ignore, { type Ignore } from "ignore";
+import type { SkipReason } from "./types";
+
+interface IgnoreLayer {
+  /** Posix path of the directory the rules belong to, relative to the root ("" for the root). */
+  readonly base: string;
+  readonly source: string;
+  readonly reason: SkipReason;
+  readonly rules: Ignore;
+}
+
+export interface IgnoreVerdict {
+  readonly reason: SkipReason;
+  readonly detail: string;
+}
+
+/** The ignore layers that apply inside one directory; `child()` adds that directory's own files. */
+export class IgnoreStack {
+  private constructor(private readonly layers: readonly IgnoreLayer[]) {}
+
+  static empty(): IgnoreStack {
+    return new IgnoreStack([]);
+  }
+
+  with(base: string, source: string, reason: SkipReason, patterns: readonly string[]): IgnoreStack {
+    if (patterns.length === 0) return this;
+    const rules = ignore({ allowRelativePaths: true }).add(patterns as string[]);
+    return new IgnoreStack([...this.layers, { base, source, reason, rules }]);
+  }
+
+  /** Reads `.gitignore` and `.longropeignore` of `dirAbs` (posix `dirRel` from the root) and stacks them. */
+  async child(dirAbs: string, dirRel: string): Promise<IgnoreStack> {
+    let stack: IgnoreStack = this;
+    for (const name of [".gitignore", ".longropeignore"]) {
+      const patterns = await readPatterns(path.join(dirAbs, name));
+      const source = dirRel ? `${dirRel}/${name}` : name;
+      stack = stack.with(dirRel, source, "gitignore", patterns);
+    }
+    return stack;
+  }
+
+  /** Why `relPath` (posix, from the root) is ignored, or undefined when it is kept. */
+  verdict(relPath: string, isDirectory: boolean): IgnoreVerdict | undefined {
+    let decided: IgnoreVerdict | undefined;
+    for (const layer of this.layers) {
+      const inLayer = layer.base ? relativeTo(layer.base, relPath) : relPath;
+      if (inLayer === undefined) continue;
+      const result = layer.rules.test(isDirectory ? `${inLayer}/` : inLayer);
+      if (result.ignored) {
+        decided = { reason: layer.reason, detail: `${layer.source}: ${result.rule?.pattern ?? ""}` };
+      } else if (result.unignored) decided = undefined;
+    }
+    return decided;
+  }
+}
+
+function relativeTo(base: string, relPath: string): string | undefined {
+  return relPath.startsWith(`${base}/`) ? relPath.slice(base.length + 1) : undefined;
+}
+
+export async function readPatterns(file: string): Promise<string[]> {
+  try {
+    const text = await readFile(file, "utf8");
+    return text.split(/\r?\n/).filter((line) => line.trim() !== "" && !line.startsWith("#"));
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The packer: collect → read → redact → order → frame → count → fit → report, each stage a small module returning
+ * plain data. A cancelled pack resolves (never rejects) with `cancelled: true` and an empty `text`.
+ */
+import { realpath, stat } from "node:fs/promises";
+import * as path from "node:path";
+import { RepoQaError, isAbortError } from "../util/errors";
+import { fitBudget } from "./budget";
+import { collectRoot, type CollectResult } from "./collect";
+import { countLines, frameFile, renderHeader, renderTree } from "./format";
+import { GlobRules } from "./globRules";
+import { languageOf } from "./language";
+import { orderForCache } from "./order";
+import { createProgress } from "./progress";
+import { readCandidates, type TextFile } from "./readFiles";
+import { redactSecrets } from "./secrets";
+import { countTokensCached, estimateTokens } from "./tokens";
+import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot } from "./types";
+
+export type * from "./types";
+export { toPackJson, renderPackReport, type PackJson } from "./report";
+export { INSTRUCTION, LINE_NUMBER_EVERY } from "./format";
+
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+export async function packWorkspace(options: PackOptions): Promise<PackResult> {
+  const { signal } = options;
+  const progress = createProgress(options.onProgress);
+  const collected: CollectResult = { candidates: [], excluded: [] };
+  const realRoots = await resolveRoots(options.roots);
+  const globs = new GlobRules(options);
+  const multiRoot = options.roots.length > 1;
+  for (const [i, root] of options.roots.entries()) {
+    const ctx = { globs, defaultExcludes: options.defaultExcludes ?? true, realRoots, multiRoot, signal, onSeen: progress.seen };
+    await collectRoot(root, realRoots[i]!, ctx, collected);
+  }
+  const excluded: ExcludedFile[] = collected.excluded;
+  if (signal?.aborted) return cancelled([], excluded);
+
+  const read = await readCandidates(collected.candidates, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded, signal);
+  if (signal?.aborted) return cancelled([], excluded);
+  const redacted = options.redactSecrets === false ? read.map((f) => ({ file: f, redactions: 0 })) : await redactSecrets(read, signal);
+  if (signal?.aborted) return cancelled([], excluded);
+  progress.included(redacted.length);
+  if (redacted.length === 0) throw emptyWorkspace(options.roots, excluded.length);
+
+  const ordered = orderForCache(redacted, (r) => r.file);
+  const blocks = ordered.map(({ file }) => frameFile(file.path, file.text));
+  let blockTokens: number[] | undefined;
+  if (options.tokenCounter) {
+    try {
+      blockTokens = await countTokensCached(options.tokenCounter, blocks, signal, progress.tokens);
+    } catch (error) {
+      if (isAbortError(error) || signal?.aborted) return cancelled([], excluded);
+      throw error;
+    }
+    if (!blockTokens) return cancelled([], excluded);
+  }
+
+  let keptIndexes = ordered.map((_, i) => i);
+  if (options.budgetTokens !== undefined) {
+    const tokensOf = (i: number) => blockTokens?.[i] ?? estimateTokens(blocks[i]!);
+    const headerTokens = estimateTokens(renderHeader(renderTree(ordered.map((o) => o.file.path))));
+    const items = ordered.map(({ file }, i) => ({ path: file.path, text: file.text, bytes: file.bytes, tokens: tokensOf(i) }));
+    const choice = fitBudget(items, options.budgetTokens - headerTokens, options.question, options.openFiles);
+    keptIndexes = keptIndexes.filter((i) => choice.keep.has(ordered[i]!.file.path));
+    for (const [p, detail] of choice.dropped) excluded.push({ path: p, reason: "budget", detail });
+    if (keptIndexes.length === 0) throw budgetTooSmall(options.budgetTokens, Math.min(...items.map((i) => i.tokens)));
+  }
+
+  const header = renderHeader(renderTree(keptIndexes.map((i) => ordered[i]!.file.path)));
+  const included: IncludedFile[] = keptIndexes.map((i) => toIncluded(ordered[i]!.file, ordered[i]!.redactions, blockTokens?.[i]));
+  const text = header + keptIndexes.map((i) => blocks[i]).join("");
+  if (!options.tokenCounter) return { text, included, excluded };
+
+  const headerCount = await countTokensCached(options.tokenCounter, [header], signal, () => undefined).catch(() => undefined);
+  if (!headerCount) return cancelled(included, excluded);
+  const fileTokens = keptIndexes.reduce((sum, i) => sum + blockTokens![i]!, 0);
+  const totalTokens = headerCount[0]! + fileTokens;
+  if (!options.measureFraming) return { text, included, excluded, totalTokens };
+  const rawTexts = keptIndexes.map((i) => ordered[i]!.file.text);
+  const rawCounts = await countTokensCached(options.tokenCounter, rawTexts, signal, () => undefined).catch(() => undefined);
+  if (!rawCounts) return cancelled(included, excluded);
+  const framingTokens = totalTokens - rawCounts.reduce((a, b) => a + b, 0);
+  return { text, included, excluded, totalTokens, framingTokens };
+}
+
+function toIncluded(file: TextFile, redactions: number, tokens: number | undefined): IncludedFile {
+  return {
+    path: file.path,
+    absolutePath: file.absolutePath,
+    bytes: file.bytes,
+    ...(tokens === undefined ? {} : { tokens }),
+    redactions,
+    mtimeMs: file.mtimeMs,
+    language: languageOf(file.path),
+    lines: countLines(file.text),
+    ...(file.invalidUtf8 ? { invalidUtf8: true } : {}),
+  };
+}
+
+function cancelled(included: IncludedFile[], excluded: ExcludedFile[]): PackResult {
+  return { text: "", included, excluded, cancelled: true };
+}
+
+async function resolveRoots(roots: readonly WorkspaceRoot[]): Promise<string[]> {
+  if (roots.length === 0) throw new RepoQaError("No workspace folder is open: open a folder (or pass --workspace DIR) to ask about it.", "empty-workspace");
+  return Promise.all(
+    roots.map(async (root) => {
+      const isDirectory = await stat(root.path).then((s) => s.isDirectory(), () => false);
+      if (!isDirectory) throw new RepoQaError(`The workspace folder ${root.path} does not exist or is not a folder: pass an existing folder.`, "bad-input");
+      return realpath(path.resolve(root.path));
+    }),
+  );
+}
+
+function emptyWorkspace(roots: readonly WorkspaceRoot[], excludedCount: number): RepoQaError {
+  const where = roots.map((r) => r.path).join(", ");
+  const why = excludedCount > 0
+    ? `all ${excludedCount} entries were excluded (see the context report); check .gitignore, .longropeignore and the longropeQa.include / longropeQa.exclude settings`
+    : "the folder has no files; add source files or open another folder";
+  return new RepoQaError(`There is nothing to read in ${where}: ${why}.`, "empty-workspace");
+}
+
+function budgetTooSmall(budget: number, smallest: number): RepoQaError {
+  return new RepoQaError(
+    `The token budget of ${budget} leaves no room for any file (the smallest needs ${smallest} tokens): raise --budget or use a model with a longer context.`,
+    "context-overflow",
+  );
+}

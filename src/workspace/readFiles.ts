@@ -1,0 +1,60 @@
+/**
+ * Stage 2: read each candidate, leaving out files over the size limit (decided from the size on disk, before
+ * reading), binary files, and files that vanished or cannot be read. Text is decoded as UTF-8; invalid sequences
+ * become U+FFFD and the file is flagged, never a crash. Line endings are normalised to "\n".
+ */
+import { isUtf8 } from "node:buffer";
+import { readFile } from "node:fs/promises";
+import { isBinaryFile } from "isbinaryfile";
+import { errorDetail, type Candidate } from "./collect";
+import type { ExcludedFile } from "./types";
+
+export interface TextFile extends Candidate {
+  readonly text: string;
+  readonly invalidUtf8: boolean;
+}
+
+const READ_BATCH = 32;
+
+export async function readCandidates(
+  candidates: readonly Candidate[],
+  maxFileBytes: number,
+  excluded: ExcludedFile[],
+  signal?: AbortSignal,
+): Promise<TextFile[]> {
+  const files: TextFile[] = [];
+  for (let i = 0; i < candidates.length; i += READ_BATCH) {
+    if (signal?.aborted) break;
+    const batch = candidates.slice(i, i + READ_BATCH);
+    const results = await Promise.all(batch.map((c) => readCandidate(c, maxFileBytes)));
+    for (const result of results) {
+      if ("reason" in result) excluded.push(result);
+      else files.push(result);
+    }
+  }
+  return files;
+}
+
+async function readCandidate(candidate: Candidate, maxFileBytes: number): Promise<TextFile | ExcludedFile> {
+  const tooLarge = (bytes: number): ExcludedFile => ({
+    path: candidate.path,
+    reason: "too-large",
+    detail: `${bytes} bytes, limit ${maxFileBytes}`,
+  });
+  if (candidate.bytes > maxFileBytes) return tooLarge(candidate.bytes);
+  let buffer: Buffer;
+  try {
+    buffer = await readFile(candidate.absolutePath);
+  } catch (error) {
+    return { path: candidate.path, reason: "unreadable", detail: errorDetail(error) };
+  }
+  if (buffer.length > maxFileBytes) return tooLarge(buffer.length);
+  if (buffer.length > 0 && (await isBinaryFile(buffer, buffer.length))) {
+    return { path: candidate.path, reason: "binary" };
+  }
+  const invalidUtf8 = !isUtf8(buffer);
+  let text = buffer.toString("utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
+  return { ...candidate, bytes: buffer.length, text, invalidUtf8 };
+}

@@ -1,0 +1,91 @@
+/**
+ * Stage 3: every included file is scanned with secretlint's recommended preset; each secret is replaced in the
+ * prompt by `[REDACTED:<rule>]` and the rest of the file is kept. Newlines inside a secret (private keys) are kept
+ * so that the line numbers the model cites still match the file on disk.
+ */
+import type { SecretLintCoreConfig } from "@secretlint/types";
+import type { TextFile } from "./readFiles";
+
+export interface RedactedFile {
+  readonly file: TextFile;
+  readonly redactions: number;
+}
+
+type LintSource = typeof import("@secretlint/core").lintSource;
+
+let loaded: Promise<{ lintSource: LintSource; config: SecretLintCoreConfig }> | undefined;
+
+function loadSecretlint() {
+  // Both packages are ESM-only; a dynamic import works from the CommonJS bundle and from tsx.
+  loaded ??= Promise.all([import("@secretlint/core"), import("@secretlint/secretlint-rule-preset-recommend")]).then(
+    ([core, preset]) => ({
+      lintSource: core.lintSource,
+      config: { rules: [{ id: "@secretlint/secretlint-rule-preset-recommend", rule: preset.creator }] },
+    }),
+  );
+  return loaded;
+}
+
+const LINT_BATCH = 64;
+
+export async function redactSecrets(files: readonly TextFile[], signal?: AbortSignal): Promise<RedactedFile[]> {
+  const { lintSource, config } = await loadSecretlint();
+  const out: RedactedFile[] = [];
+  for (let i = 0; i < files.length; i += LINT_BATCH) {
+    if (signal?.aborted) break;
+    const batch = files.slice(i, i + LINT_BATCH);
+    const results = await Promise.all(
+      batch.map((file) =>
+        file.text === ""
+          ? { messages: [] }
+          : lintSource({
+              source: { filePath: file.absolutePath, content: file.text, ext: extOf(file.path), contentType: "text" },
+              options: { config },
+            }),
+      ),
+    );
+    results.forEach((result, j) => {
+      const file = batch[j]!;
+      const ranges = result.messages.map((m) => ({ start: m.range[0], end: m.range[1], rule: m.messageId }));
+      out.push(ranges.length === 0 ? { file, redactions: 0 } : redact(file, ranges));
+    });
+  }
+  return out;
+}
+
+interface SecretRange {
+  readonly start: number;
+  readonly end: number;
+  readonly rule: string;
+}
+
+export function redact(file: TextFile, ranges: readonly SecretRange[]): RedactedFile {
+  const merged = mergeRanges(ranges);
+  let text = "";
+  let at = 0;
+  for (const r of merged) {
+    const secret = file.text.slice(r.start, r.end);
+    const newlines = secret.split("\n").length - 1;
+    text += `${file.text.slice(at, r.start)}[REDACTED:${r.rule}]${"\n".repeat(newlines)}`;
+    at = r.end;
+  }
+  text += file.text.slice(at);
+  return { file: { ...file, text }, redactions: merged.length };
+}
+
+function mergeRanges(ranges: readonly SecretRange[]): SecretRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start || b.end - a.end);
+  const merged: SecretRange[] = [];
+  for (const r of sorted) {
+    const last = merged[merged.length - 1];
+    if (last && r.start < last.end) merged[merged.length - 1] = { ...last, end: Math.max(last.end, r.end) };
+    else merged.push(r);
+  }
+  return merged;
+}
+
+function extOf(path: string): string {
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(dot + 1) : "";
+}
