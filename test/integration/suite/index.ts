@@ -1,1 +1,31 @@
-export async function run(): Promise<void> {}
+/**
+ * Entry the extension host loads (extensionTestsPath, built to out/test/integration/index.js). Runs the mocha
+ * suites of the current phase and writes their results for the runner; rejects when a test failed, which makes
+ * the workbench report a non-zero exit code.
+ */
+import type MochaType from "mocha";
+import { currentPhase, writeResults, type TestRecord } from "./exchange";
+import { mainPhaseSuites } from "./main.test";
+import { reopenPhaseSuites } from "./reopen.test";
+
+export async function run(): Promise<void> {
+  // mocha stays external to the bundle: resolved from the repo's node_modules at run time.
+  const Mocha = require("mocha") as typeof MochaType;
+  const mocha = new Mocha({ ui: "bdd", color: false, reporter: "spec", timeout: 120_000 });
+  mocha.suite.emit("pre-require", globalThis, "integration-suite", mocha);
+  const phase = currentPhase();
+  if (phase === "main") mainPhaseSuites();
+  else reopenPhaseSuites();
+
+  const tests: TestRecord[] = [];
+  const failures = await new Promise<number>((resolve) => {
+    const runner = mocha.run(resolve);
+    runner.on("pass", (t) => tests.push({ title: t.fullTitle(), state: "passed", durationMs: t.duration ?? 0 }));
+    runner.on("pending", (t) => tests.push({ title: t.fullTitle(), state: "pending", durationMs: 0 }));
+    runner.on("fail", (t, err: Error) =>
+      tests.push({ title: t.fullTitle(), state: "failed", durationMs: t.duration ?? 0, error: err?.stack ?? String(err) }),
+    );
+  });
+  writeResults(phase, tests);
+  if (failures > 0) throw new Error(`${failures} integration test(s) failed in phase "${phase}".`);
+}

@@ -1,0 +1,97 @@
+// Drives the VS Code workbench that code-server serves, in Debian Chromium through playwright-core: opens the
+// window with the test payload, waits for the suite's exit code, answers the suite's screenshot requests.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { chromium } from "playwright-core";
+import { RUN_MARKER } from "./processes.mjs";
+
+const CHROMIUM = process.env.LONGROPE_QA_CHROMIUM ?? "/usr/bin/chromium";
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export async function launchBrowser({ runId, dirs }) {
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+    ],
+    // Crashpad's database and caches go under XDG folders: keep them inside the run's folder too.
+    env: { ...process.env, [RUN_MARKER]: runId, TMPDIR: dirs.browserTmp, XDG_CONFIG_HOME: dirs.xdgConfig, XDG_CACHE_HOME: path.join(dirs.root, "xdg-cache") },
+  });
+  // One context for the whole run: the workbench keeps workspace state in the browser's IndexedDB, so a window
+  // reopened in it sees what the previous window stored.
+  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  return { browser, context };
+}
+
+function workbenchUrl(server, workspace, repoRoot, suiteEntry) {
+  const remote = (p) => `vscode-remote://127.0.0.1:${server.port}${p}`;
+  const payload = [["extensionDevelopmentPath", remote(repoRoot)], ["extensionTestsPath", remote(suiteEntry)]];
+  return `${server.origin}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** Takes the screenshots the suite asks for (exchange/screenshot-<name>.request) and answers with a .done file. */
+async function serveScreenshots(page, exchange, outputDir, shots, stopped) {
+  while (!stopped.value) {
+    for (const file of fs.readdirSync(exchange)) {
+      const m = /^screenshot-(\w[\w-]*)\.request$/.exec(file);
+      if (!m) continue;
+      const name = m[1];
+      fs.rmSync(path.join(exchange, file), { force: true });
+      try {
+        fs.mkdirSync(outputDir, { recursive: true });
+        const sidebar = page.locator("#workbench\\.parts\\.sidebar");
+        const target = path.join(outputDir, `${name}.png`);
+        await sidebar.screenshot({ path: target, timeout: 10_000 });
+        await page.screenshot({ path: path.join(outputDir, `${name}-window.png`), timeout: 10_000 });
+        shots.push(target);
+      } catch (error) {
+        console.error(`[runner] screenshot "${name}" failed: ${error.message}`);
+      }
+      fs.writeFileSync(path.join(exchange, `screenshot-${name}.done`), "");
+    }
+    await sleep(150);
+  }
+}
+
+/**
+ * Opens one window that runs the suite and waits for its exit code. Resolves {exitCode, logs}; rejects with a
+ * clear message when the workbench does not report within `timeoutMs`.
+ */
+export async function runWindow({ context, server, dirs, repoRoot, suiteEntry, outputDir, timeoutMs, shots, verbose }) {
+  const page = await context.newPage();
+  const logs = [];
+  // The page's console repeats the workbench log; keep it for diagnostics, print only the workbench's.
+  const remember = (line, print = verbose) => {
+    logs.push(line);
+    if (logs.length > 400) logs.shift();
+    if (print) console.log(line);
+  };
+  let report;
+  const reported = new Promise((resolve) => (report = resolve));
+  await page.exposeFunction("codeAutomationLog", (type, args) => remember(`[workbench ${type}] ${[].concat(args).join(" ")}`));
+  await page.exposeFunction("codeAutomationExit", (code) => report(code));
+  page.on("console", (msg) => remember(`[page ${msg.type()}] ${msg.text()}`, false));
+  page.on("pageerror", (err) => remember(`[page error] ${err.message}`));
+
+  const stopped = { value: false };
+  const screenshots = serveScreenshots(page, dirs.exchange, outputDir, shots, stopped);
+  let timer;
+  try {
+    await page.goto(workbenchUrl(server, dirs.workspace, repoRoot, suiteEntry), { timeout: timeoutMs });
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(
+        `The workbench did not report a test result within ${Math.round(timeoutMs / 1000)} s ` +
+        `(set LONGROPE_QA_IT_TIMEOUT_MS to wait longer). Last workbench output:\n` + logs.slice(-25).join("\n"),
+      )), timeoutMs);
+    });
+    const exitCode = await Promise.race([reported, timeout]);
+    return { exitCode, logs };
+  } finally {
+    clearTimeout(timer);
+    stopped.value = true;
+    await screenshots;
+    await page.close().catch(() => {});
+  }
+}

@@ -1,0 +1,108 @@
+// Runs the integration suite in a real VS Code extension host: code-server (VS Code 1.139.1 server on Node 24)
+// driven by headless Debian Chromium. Two windows on the same fixture workspace: "main" runs the product tests,
+// then it closes (the engine worker must exit) and "reopen" checks what must survive a reload.
+// Exit code 0 only when every test passed. Leaves no process or temp folder behind, also on failure or Ctrl+C.
+//   LONGROPE_QA_IT_TIMEOUT_MS  how long one window may take to report (default 300000)
+//   LONGROPE_QA_VERBOSE=1      print the workbench's output as it comes
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { findCodeServer, startCodeServer, tail } from "./lib/codeServer.mjs";
+import { sweepRun, startMemorySampler, waitForExit } from "./lib/processes.mjs";
+import { Report } from "./lib/report.mjs";
+import { createRunDirs, modelPath, outputDir, removeRunDirs, repoRoot, suiteEntry } from "./lib/runDirs.mjs";
+import { launchBrowser, runWindow } from "./lib/workbench.mjs";
+
+const timeoutMs = Number(process.env.LONGROPE_QA_IT_TIMEOUT_MS ?? 300_000);
+const verbose = process.env.LONGROPE_QA_VERBOSE === "1";
+const runId = randomUUID();
+const started = performance.now();
+const report = new Report();
+const shots = [];
+const state = { dirs: undefined, server: undefined, browser: undefined, sampler: undefined };
+
+function preconditions() {
+  const install = findCodeServer();
+  for (const file of [suiteEntry, path.join(repoRoot, "dist/extension.js")]) {
+    if (!fs.existsSync(file)) throw new Error(`${path.relative(repoRoot, file)} is missing: run "npm run build" first.`);
+  }
+  if (!fs.existsSync(modelPath)) throw new Error(`The test model ${modelPath} is missing (the repo expects ../shared/models next to it).`);
+  return install;
+}
+
+/** The engine worker of a closed window must be gone: no orphan survives the extension host. */
+async function checkEngineExited(results) {
+  const title = "[runner] the engine worker process exits when the window closes";
+  const pid = results?.facts?.enginePid;
+  if (typeof pid !== "number") {
+    report.add(title, "failed", 0, "The suite recorded no engine pid (longropeQa.test.enginePid gave none).");
+    return;
+  }
+  const t0 = performance.now();
+  const exited = await waitForExit(pid, 15_000);
+  report.add(title, exited ? "passed" : "failed", performance.now() - t0,
+    exited ? undefined : `Engine worker pid ${pid} is still running 15 s after the window closed.`);
+}
+
+async function runPhases(install) {
+  state.dirs = createRunDirs();
+  // Playwright puts Chromium's profile under os.tmpdir(): keep it inside the run's folder.
+  process.env.TMPDIR = state.dirs.browserTmp;
+  state.sampler = startMemorySampler(runId);
+  state.server = await startCodeServer({
+    install, dirs: state.dirs, runId,
+    env: { LONGROPE_QA_TEST: "1", LONGROPE_QA_IT_DIR: state.dirs.exchange, LONGROPE_QA_SCREENSHOTS: "1" },
+  });
+  const { browser, context } = await launchBrowser({ runId, dirs: state.dirs });
+  state.browser = browser;
+  for (const phase of ["main", "reopen"]) {
+    fs.writeFileSync(path.join(state.dirs.exchange, "phase.json"), JSON.stringify({ phase }));
+    console.log(`[runner] ${phase} window: opening ${state.dirs.workspace}`);
+    const { exitCode } = await runWindow({
+      context, server: state.server, dirs: state.dirs, repoRoot, suiteEntry, outputDir, timeoutMs, shots, verbose,
+    });
+    const results = report.addPhase(state.dirs.exchange, phase, exitCode);
+    if (phase === "main") await checkEngineExited(results);
+  }
+}
+
+let cleaning;
+function cleanup() {
+  cleaning ??= (async () => {
+    await state.browser?.close().catch(() => {});
+    await state.server?.stop();
+    const leftovers = await sweepRun(runId);
+    if (leftovers.length > 0) {
+      report.add("[runner] no process outlives the run", "failed", 0,
+        `Killed ${leftovers.length} leftover process(es):\n` + leftovers.map((p) => `${p.pid} ${p.command}`).join("\n"));
+    }
+    const peak = state.sampler?.stop();
+    if (state.dirs && state.tailServerLog) console.log(`[runner] code-server log (tail):\n${tail(state.dirs.serverLog)}`);
+    removeRunDirs(state.dirs);
+    if (state.dirs && fs.existsSync(state.dirs.root)) report.add("[runner] temp folder removed", "failed", 0, state.dirs.root);
+    return peak;
+  })();
+  return cleaning;
+}
+
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+  process.once(signal, () => {
+    console.error(`\n[runner] ${signal}: stopping code-server and Chromium, removing temp folders`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+
+try {
+  await runPhases(preconditions());
+} catch (error) {
+  report.add("[runner] run the suite", "failed", 0, error instanceof Error ? error.message : String(error));
+  state.tailServerLog = true;
+}
+const peak = await cleanup();
+report.print();
+const seconds = (performance.now() - started) / 1000;
+for (const shot of shots) console.log(`[runner] screenshot: ${path.relative(repoRoot, shot)}`);
+console.log(`[runner] duration ${seconds.toFixed(1)} s; peak memory ${(peak?.pss / 2 ** 20 || 0).toFixed(0)} MiB PSS ` +
+  `(${(peak?.rss / 2 ** 20 || 0).toFixed(0)} MiB summed RSS) across up to ${peak?.processes ?? 0} processes`);
+console.log(`${report.passed} passed, ${report.failed} failed`);
+process.exitCode = report.failed > 0 || report.passed === 0 ? 1 : 0;
