@@ -23,6 +23,15 @@ export interface EngineSettings {
   readonly flashAttention?: boolean;
   /** Default: "f16". */
   readonly kvCacheType?: KvCacheType;
+  /** Most tokens the engine may allocate. Default: the model's trained context (GGUF metadata). */
+  readonly maxContextSize?: number;
+}
+
+/** Where the worker keeps saved KV states of repo prefixes (absent: nothing is saved). */
+export interface StateCacheSettings {
+  readonly directory: string;
+  /** Total bytes of saved states; least recently used ones are evicted beyond it. */
+  readonly maxBytes: number;
 }
 
 export interface ChatTurn {
@@ -36,6 +45,7 @@ export interface LoadModelRequest {
   readonly type: "loadModel";
   readonly id: string;
   readonly settings: EngineSettings;
+  readonly stateCache?: StateCacheSettings;
 }
 
 /** Counts tokens of each text with the loaded model's tokenizer. */
@@ -58,12 +68,23 @@ export interface AskRequest {
   readonly temperature?: number;
 }
 
+/** Brings the repo prefix into the KV cache (from a saved state or by evaluating the tail that changed), no answer. */
+export interface IngestRequest {
+  readonly type: "ingest";
+  readonly id: string;
+  readonly repoContext: string;
+  /** Answer reserve the context must leave room for. */
+  readonly maxTokens: number;
+}
+
 export interface DownloadModelRequest {
   readonly type: "downloadModel";
   readonly id: string;
   /** A node-llama-cpp model URI (e.g. "hf:owner/repo:file.gguf") or an https URL. */
   readonly uri: string;
   readonly directory: string;
+  /** Name of the file in `directory`; default: node-llama-cpp's name for the URI. */
+  readonly fileName?: string;
 }
 
 export interface CancelRequest {
@@ -73,7 +94,13 @@ export interface CancelRequest {
   readonly targetId: string;
 }
 
-export type EngineRequest = LoadModelRequest | TokenizeRequest | AskRequest | DownloadModelRequest | CancelRequest;
+export type EngineRequest =
+  | LoadModelRequest
+  | TokenizeRequest
+  | AskRequest
+  | IngestRequest
+  | DownloadModelRequest
+  | CancelRequest;
 
 // ---- results carried by the `done` frame ---------------------------------------------------------------------
 
@@ -89,6 +116,20 @@ export interface ModelInfo {
   readonly gpu: string | false;
   /** RoPE scaling the model runs with, e.g. "longrope (factors from GGUF)" or "none". */
   readonly ropeScaling: string;
+  /** KV-cache bytes per context token with the configured cache type (memory estimate = this × tokens). */
+  readonly kvBytesPerToken: number;
+}
+
+export interface IngestResult {
+  readonly cancelled: boolean;
+  /** Tokens of the repo prefix now in the KV cache. */
+  readonly prefixTokens: number;
+  /** Tokens that were already in the cache (or came from a saved state) and were not evaluated. */
+  readonly reusedTokens: number;
+  readonly evaluatedTokens: number;
+  readonly loadedFromState: boolean;
+  readonly contextSize: number;
+  readonly ms: number;
 }
 
 export interface AskResult {
@@ -100,12 +141,16 @@ export interface AskResult {
   readonly generatedTokens: number;
   /** Time from the request to the first generated token (ms). */
   readonly ttftMs: number;
+  /** Whether the repo prefix came from a saved KV state on disk. */
+  readonly loadedFromState?: boolean;
+  readonly contextSize?: number;
 }
 
 export interface EngineResults {
   readonly loadModel: ModelInfo;
   readonly tokenize: { readonly counts: readonly number[] };
   readonly ask: AskResult;
+  readonly ingest: IngestResult;
   readonly downloadModel: { readonly modelPath: string };
   readonly cancel: Record<string, never>;
 }
@@ -169,7 +214,7 @@ export interface ReadyFrame {
 
 export type EngineFrame = ProgressFrame | TokenFrame | DoneFrame | ErrorFrame | LogFrame | ReadyFrame;
 
-const requestTypes = new Set<EngineRequest["type"]>(["loadModel", "tokenize", "ask", "downloadModel", "cancel"]);
+const requestTypes = new Set<EngineRequest["type"]>(["loadModel", "tokenize", "ask", "ingest", "downloadModel", "cancel"]);
 
 /** Narrow an untrusted IPC message to a request; anything else is ignored by the receiver. */
 export function isEngineRequest(value: unknown): value is EngineRequest {

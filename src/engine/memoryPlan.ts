@@ -1,0 +1,61 @@
+/**
+ * KV-cache memory arithmetic shown before loading (bytes per token × tokens) and the "what fits" suggestion when a
+ * context does not fit. Pure functions: the worker feeds them GGUF metadata and free memory.
+ */
+import type { KvCacheType } from "./protocol";
+
+/** Bytes per element of each KV-cache type (ggml block sizes: q8_0 = 34 B / 32, q4_0 = 18 B / 32). */
+export const kvElementBytes: Readonly<Record<KvCacheType, number>> = { f16: 2, q8_0: 34 / 32, q4_0: 18 / 32 };
+
+export interface AttentionShape {
+  readonly layers: number;
+  readonly headCountKv: number;
+  readonly keyLength: number;
+  readonly valueLength: number;
+}
+
+export function kvBytesPerToken(shape: AttentionShape, type: KvCacheType): number {
+  const perLayer = shape.headCountKv * (shape.keyLength + shape.valueLength) * kvElementBytes[type];
+  return Math.ceil(shape.layers * perLayer);
+}
+
+export interface FitQuestion {
+  readonly shape: AttentionShape;
+  readonly type: KvCacheType;
+  readonly contextTokens: number;
+  /** Bytes the KV cache may use (free memory minus the model and working buffers). */
+  readonly availableBytes: number;
+}
+
+export interface FitAnswer {
+  readonly fits: boolean;
+  readonly neededBytes: number;
+  /** Empty when it fits; otherwise e.g. "q4_0 KV cache or a 96k context". */
+  readonly suggestion: string;
+}
+
+export function planFit(question: FitQuestion): FitAnswer {
+  const { shape, type, contextTokens, availableBytes } = question;
+  const neededBytes = kvBytesPerToken(shape, type) * contextTokens;
+  if (neededBytes <= availableBytes) return { fits: true, neededBytes, suggestion: "" };
+  const options: string[] = [];
+  for (const smaller of (["q8_0", "q4_0"] as const).filter((t) => kvElementBytes[t] < kvElementBytes[type])) {
+    if (kvBytesPerToken(shape, smaller) * contextTokens <= availableBytes) {
+      options.push(`${smaller} KV cache`);
+      break;
+    }
+  }
+  const fittingTokens = Math.floor(availableBytes / kvBytesPerToken(shape, type) / 1024) * 1024;
+  if (fittingTokens > 0) options.push(`a ${formatTokens(fittingTokens)} context`);
+  return { fits: false, neededBytes, suggestion: options.join(" or ") };
+}
+
+export function formatTokens(tokens: number): string {
+  return tokens >= 1024 && tokens % 1024 === 0 ? `${tokens / 1024}k` : String(tokens);
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+  if (bytes >= 1024 ** 2) return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+  return `${Math.ceil(bytes / 1024)} KiB`;
+}

@@ -1,0 +1,69 @@
+/**
+ * Where the model file comes from: the configured path (checked at once, so a typo is one sentence within
+ * milliseconds), or the default LongRoPE model, downloaded once into `<storageDir>/models` by the worker. Before a
+ * download, huggingface.co is probed with a short timeout: node-llama-cpp's downloader itself retries for ~12 minutes
+ * when offline.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { RepoQaError } from "../util/errors";
+import type { EngineHost } from "./engineHost";
+import type { ProgressFrame } from "./protocol";
+
+/** Phi-4-mini-instruct: LongRoPE-extended to 128k tokens, grouped-query attention; Q4_K_M quantization. */
+export const defaultModel = {
+  uri: "hf:unsloth/Phi-4-mini-instruct-GGUF/Phi-4-mini-instruct-Q4_K_M.gguf",
+  fileName: "Phi-4-mini-instruct-Q4_K_M.gguf",
+  probeUrl: "https://huggingface.co",
+} as const;
+
+export const reachabilityTimeoutMs = 3000;
+
+export interface ResolveModelOptions {
+  readonly modelPath: string;
+  readonly storageDir: string;
+  readonly host: EngineHost;
+  readonly signal?: AbortSignal;
+  readonly onDownload?: (frame: ProgressFrame) => void;
+  /** Overridable for tests; default: a HEAD request to huggingface.co. */
+  readonly probeUrl?: string;
+}
+
+export async function resolveModelPath(options: ResolveModelOptions): Promise<string> {
+  if (options.modelPath) return checkModelPath(options.modelPath);
+  const directory = path.join(options.storageDir, "models");
+  const target = path.join(directory, defaultModel.fileName);
+  if (await isFile(target)) return target;
+  await checkReachable(options.probeUrl ?? defaultModel.probeUrl, options.signal);
+  await fs.mkdir(directory, { recursive: true });
+  const { modelPath } = await options.host.request(
+    { type: "downloadModel", uri: defaultModel.uri, directory, fileName: defaultModel.fileName },
+    { signal: options.signal, onProgress: options.onDownload },
+  );
+  return modelPath;
+}
+
+export async function checkModelPath(modelPath: string): Promise<string> {
+  if (!(await isFile(modelPath))) {
+    throw new RepoQaError(`Model file not found: ${modelPath}. Set longropeQa.modelPath (or --model) to a GGUF file.`, "model-not-found");
+  }
+  return modelPath;
+}
+
+async function checkReachable(url: string, signal?: AbortSignal): Promise<void> {
+  const timeout = AbortSignal.timeout(reachabilityTimeoutMs);
+  try {
+    await fetch(url, { method: "HEAD", signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+  } catch (error) {
+    signal?.throwIfAborted();
+    throw new RepoQaError(
+      `offline: set longropeQa.modelPath / --model (the default model cannot be downloaded because ${new URL(url).host} is unreachable).`,
+      "offline",
+      { cause: error },
+    );
+  }
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await fs.stat(file).catch(() => undefined))?.isFile() ?? false;
+}

@@ -1,0 +1,64 @@
+/**
+ * Checks a model file before llama.cpp sees it: a missing, non-GGUF, truncated or unsupported file becomes one
+ * sentence naming the path, instead of a native error (or a crash) during loading.
+ */
+import fs from "node:fs/promises";
+import type { GgufFileInfo, GgufInsights, Llama } from "node-llama-cpp";
+import { WorkerError, firstLine } from "./workerError";
+
+const settingHint = "Set longropeQa.modelPath (or --model) to a GGUF file.";
+
+export interface CheckedModelFile {
+  readonly info: GgufFileInfo;
+  readonly insights: GgufInsights;
+}
+
+export async function checkModelFile(llama: Llama, modelPath: string): Promise<CheckedModelFile> {
+  const { readGgufFileInfo, GgufInsights } = await import("node-llama-cpp");
+  const size = await fileSize(modelPath);
+  let info: GgufFileInfo;
+  try {
+    info = await readGgufFileInfo(modelPath, { sourceType: "filesystem" });
+  } catch (error) {
+    throw new WorkerError(
+      "model-invalid",
+      `${modelPath} is not a readable GGUF model (${firstLine(error)}). ${settingHint}`,
+      { cause: error },
+    );
+  }
+  const insights = await GgufInsights.from(info, llama);
+  const tensors = info.fullTensorInfo ?? info.tensorInfo ?? [];
+  const first = tensors[0];
+  if (first !== undefined && info.splicedParts <= 1) {
+    const dataStart = Number(BigInt(first.fileOffset) - BigInt(first.offset));
+    const expected = dataStart + insights.modelSize;
+    if (size < expected) {
+      throw new WorkerError(
+        "model-invalid",
+        `${modelPath} is truncated (${size} of ${expected} bytes); download it again or ${lowerFirst(settingHint)}`,
+      );
+    }
+  }
+  const architecture = info.metadata.general?.architecture ?? "unknown";
+  if (!insights.isSupportedByLlamaCpp) {
+    throw new WorkerError(
+      "model-invalid",
+      `${modelPath} uses the architecture "${architecture}", which this llama.cpp build does not support; ${lowerFirst(settingHint)}`,
+    );
+  }
+  return { info, insights };
+}
+
+async function fileSize(modelPath: string): Promise<number> {
+  try {
+    const stat = await fs.stat(modelPath);
+    if (!stat.isFile()) throw new Error("not a file");
+    return stat.size;
+  } catch (error) {
+    throw new WorkerError("model-not-found", `Model file not found: ${modelPath}. ${settingHint}`, { cause: error });
+  }
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,231 @@
+/**
+ * The repo prompt in one context sequence: the packed repo (system message) stays in the KV cache as a prefix;
+ * each question evaluates only what differs from the cache (conversation turns, the question, or the tail of a repo
+ * that changed), generates, and is then erased so the sequence holds the repo prefix again. The context is sized to
+ * the prompt plus the answer reserve, so a context shift can never touch the repo prefix.
+ */
+import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp";
+import type { AskRequest, AskResult, IngestResult } from "../protocol";
+import { formatBytes, formatTokens, planFit } from "../memoryPlan";
+import type { LoadedModel } from "./modelLoader";
+import { saveRepoState, tryLoadRepoState } from "./savedState";
+import type { StateStore } from "./stateStore";
+import { WorkerError, firstLine } from "./workerError";
+
+/** Tokens evaluated between two progress reports (and cancellation checks). */
+export const ingestChunkTokens = 1024;
+const contextGranule = 1024;
+const contextMargin = 16;
+
+export interface IngestProgress {
+  (done: number, total: number): void;
+}
+
+interface PreparedPrompt {
+  readonly tokens: Token[];
+  readonly prefixLength: number;
+  readonly reusedTokens: number;
+  readonly evaluatedTokens: number;
+  readonly loadedFromState: boolean;
+  readonly cancelled: boolean;
+}
+
+export class PromptSession {
+  private context: LlamaContext | undefined;
+  private sequence: LlamaContextSequence | undefined;
+  private lastPrefix: { repoContext: string; probe: Token[]; length: number } = { repoContext: "", probe: [], length: 0 };
+
+  constructor(
+    readonly loaded: LoadedModel,
+    private readonly chatWrapper: ChatWrapper,
+    private readonly store: StateStore | undefined,
+  ) {}
+
+  async ingest(repoContext: string, maxTokens: number, signal: AbortSignal, onProgress: IngestProgress): Promise<IngestResult> {
+    const started = performance.now();
+    const history = buildHistory(repoContext, [], "");
+    const prepared = await this.prepare(history, repoContext, maxTokens, "prefix", signal, onProgress);
+    if (!prepared.cancelled) await this.trimToPrefix(prepared);
+    return {
+      cancelled: prepared.cancelled,
+      prefixTokens: prepared.prefixLength,
+      reusedTokens: prepared.reusedTokens,
+      evaluatedTokens: prepared.evaluatedTokens,
+      loadedFromState: prepared.loadedFromState,
+      contextSize: this.sequence?.contextSize ?? 0,
+      ms: performance.now() - started,
+    };
+  }
+
+  async ask(request: AskRequest, signal: AbortSignal, onProgress: IngestProgress, onText: (text: string) => void): Promise<AskResult> {
+    const started = performance.now();
+    const history = buildHistory(request.repoContext, request.history ?? [], request.question);
+    const prepared = await this.prepare(history, request.repoContext, request.maxTokens, "all-but-last", signal, onProgress);
+    const base = { promptTokens: prepared.tokens.length, reusedTokens: prepared.reusedTokens, loadedFromState: prepared.loadedFromState };
+    if (prepared.cancelled) return { ...base, cancelled: true, text: "", generatedTokens: 0, ttftMs: 0, contextSize: this.sequence?.contextSize };
+    const { LlamaChat } = await import("node-llama-cpp");
+    const sequence = this.sequence!;
+    const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
+    let ttftMs = 0;
+    let generatedTokens = 0;
+    try {
+      const response = await chat.generateResponse(history, {
+        maxTokens: request.maxTokens,
+        temperature: request.temperature ?? 0,
+        signal,
+        stopOnAbortSignal: true,
+        onToken: (tokens) => void (generatedTokens += tokens.length),
+        onTextChunk: (text) => {
+          if (ttftMs === 0) ttftMs = performance.now() - started;
+          onText(text);
+        },
+      });
+      return { ...base, cancelled: signal.aborted, text: response.response, generatedTokens, ttftMs, contextSize: sequence.contextSize };
+    } finally {
+      chat.dispose({ disposeSequence: false });
+      await this.trimToPrefix(prepared);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.context?.dispose();
+    this.context = undefined;
+    this.sequence = undefined;
+  }
+
+  /** Tokenizes the chat, makes sure the context can hold it, then evaluates what the cache lacks, in chunks. */
+  private async prepare(
+    history: ChatHistoryItem[],
+    repoContext: string,
+    maxTokens: number,
+    until: "prefix" | "all-but-last",
+    signal: AbortSignal,
+    onProgress: IngestProgress,
+  ): Promise<PreparedPrompt> {
+    const tokens = this.tokenizeChat(history);
+    const prefixLength = this.repoPrefixLength(repoContext, tokens);
+    const sequence = await this.ensureContext(tokens.length, maxTokens);
+    const prefix = tokens.slice(0, prefixLength);
+    let loadedFromState = false;
+    // A saved state pays off when most of the prefix is missing; a small changed tail is cheaper to evaluate.
+    if (this.store && sequence.compareContextTokens(tokens).firstDifferentIndex < prefixLength * 0.75) {
+      loadedFromState = await tryLoadRepoState(this.store, this.loaded, sequence, prefix);
+    }
+    const reusedTokens = sequence.compareContextTokens(tokens).firstDifferentIndex;
+    if (reusedTokens < sequence.nextTokenIndex) {
+      await sequence.eraseContextTokenRanges([{ start: reusedTokens, end: sequence.nextTokenIndex }]);
+    }
+    const end = until === "prefix" ? prefixLength : tokens.length - 1;
+    let done = Math.min(reusedTokens, end);
+    onProgress(done, end);
+    while (done < end) {
+      if (signal.aborted) break;
+      const chunk = tokens.slice(done, Math.min(end, done + ingestChunkTokens));
+      await sequence.evaluateWithoutGeneratingNewTokens(chunk);
+      done += chunk.length;
+      onProgress(done, end);
+    }
+    const evaluatedTokens = Math.max(0, done - reusedTokens);
+    const cancelled = signal.aborted && done < end;
+    return { tokens, prefixLength, reusedTokens, evaluatedTokens, loadedFromState, cancelled };
+  }
+
+  /** Erases everything after the repo prefix; saves the prefix state when it was evaluated just now. */
+  private async trimToPrefix(prepared: PreparedPrompt): Promise<void> {
+    const sequence = this.sequence;
+    if (!sequence) return;
+    const keep = Math.min(prepared.prefixLength, sequence.compareContextTokens(prepared.tokens).firstDifferentIndex);
+    if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    const prefixWasEvaluated = prepared.evaluatedTokens > 0 && prepared.reusedTokens < prepared.prefixLength;
+    if (this.store && prefixWasEvaluated && keep === prepared.prefixLength) {
+      await saveRepoState(this.store, this.loaded, sequence, prepared.tokens.slice(0, keep));
+    }
+  }
+
+  private tokenizeChat(history: ChatHistoryItem[]): Token[] {
+    const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history });
+    return contextText.tokenize(this.loaded.model.tokenizer);
+  }
+
+  /** Length of the token prefix that depends on the repo only (the same for every question). */
+  private repoPrefixLength(repoContext: string, tokens: readonly Token[]): number {
+    if (this.lastPrefix.repoContext !== repoContext) {
+      const probe = this.tokenizeChat(buildHistory(repoContext, [], "A"));
+      const other = this.tokenizeChat(buildHistory(repoContext, [], "Q"));
+      this.lastPrefix = { repoContext, probe, length: commonPrefix(probe, other) };
+    }
+    return Math.min(this.lastPrefix.length, commonPrefix(tokens, this.lastPrefix.probe));
+  }
+
+  private async ensureContext(promptTokens: number, maxTokens: number): Promise<LlamaContextSequence> {
+    const { info } = this.loaded;
+    const needed = promptTokens + maxTokens + contextMargin;
+    if (needed > info.maxContextSize) {
+      throw new WorkerError(
+        "context-overflow",
+        `The prompt needs ${promptTokens} tokens plus ${maxTokens} for the answer, but ${info.name} holds ${info.maxContextSize} tokens; ` +
+          "exclude files (longropeQa.exclude) or use a longer-context model.",
+      );
+    }
+    if (this.sequence && this.sequence.contextSize >= needed) return this.sequence;
+    await this.dispose();
+    const contextSize = Math.min(info.maxContextSize, Math.ceil(needed / contextGranule) * contextGranule);
+    await this.checkMemory(contextSize);
+    const { settings, threads } = this.loaded;
+    const flashAttention = settings.flashAttention ?? this.loaded.llama.gpu !== false;
+    const kvType = settings.kvCacheType && settings.kvCacheType !== "f16" ? settings.kvCacheType : undefined;
+    try {
+      this.context = await this.loaded.model.createContext({
+        contextSize,
+        threads,
+        flashAttention,
+        sequences: 1,
+        experimentalKvCacheKeyType: kvType?.toUpperCase() as "Q8_0" | "Q4_0" | undefined,
+        // llama.cpp quantizes V only with flash attention.
+        experimentalKvCacheValueType: flashAttention ? (kvType?.toUpperCase() as "Q8_0" | "Q4_0" | undefined) : undefined,
+      });
+    } catch (error) {
+      throw new WorkerError("out-of-memory", `Could not allocate a ${formatTokens(contextSize)}-token context (${firstLine(error)}); ${await this.fitHint(contextSize)}`, { cause: error });
+    }
+    this.sequence = this.context.getSequence();
+    return this.sequence;
+  }
+
+  private async checkMemory(contextSize: number): Promise<void> {
+    const fit = planFit({ shape: this.loaded.shape, type: this.loaded.settings.kvCacheType ?? "f16", contextTokens: contextSize, availableBytes: await this.freeBytes() });
+    if (!fit.fits) {
+      throw new WorkerError(
+        "out-of-memory",
+        `A ${formatTokens(contextSize)}-token context needs ${formatBytes(fit.neededBytes)} of KV cache, more than is free; ` +
+          `set ${fit.suggestion || "a smaller model"} (longropeQa.kvCacheType, or exclude files).`,
+      );
+    }
+  }
+
+  private async fitHint(contextSize: number): Promise<string> {
+    const fit = planFit({ shape: this.loaded.shape, type: this.loaded.settings.kvCacheType ?? "f16", contextTokens: contextSize, availableBytes: await this.freeBytes() });
+    return fit.suggestion ? `try ${fit.suggestion}.` : "close other programs or choose a smaller model.";
+  }
+
+  private async freeBytes(): Promise<number> {
+    const { llama } = this.loaded;
+    if (llama.gpu !== false && (this.loaded.model.gpuLayers ?? 0) > 0) return (await llama.getVramState()).free;
+    const os = await import("node:os");
+    return os.freemem();
+  }
+}
+
+export function buildHistory(repoContext: string, turns: AskRequest["history"] & object, question: string): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [{ type: "system", text: repoContext }];
+  for (const turn of turns) {
+    history.push({ type: "user", text: turn.question }, { type: "model", response: [turn.answer] });
+  }
+  history.push({ type: "user", text: question }, { type: "model", response: [] });
+  return history;
+}
+
+function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+}

@@ -1,0 +1,144 @@
+// The engine worker in a real child process with a real model: streaming, cancel, crash and restart, clear errors.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, copyFileSync, openSync, ftruncateSync, closeSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { EngineHost } from "../../src/engine/engineHost";
+import { checkModelPath, resolveModelPath } from "../../src/engine/modelSource";
+import { RepoQaError } from "../../src/util/errors";
+
+const root = path.resolve(__dirname, "../..");
+const workerPath = path.join(root, "dist/engineWorker.mjs");
+const stories = path.resolve(root, "../shared/models/stories260K.gguf");
+const settings = { modelPath: stories, threads: 1 };
+const repoContext = "Once upon a time there was a little girl named Lily. She liked to play in the park with her dog.";
+const temp = mkdtempSync(path.join(os.tmpdir(), "engine-test-"));
+const logs: string[] = [];
+let host: EngineHost;
+
+before(() => {
+  execFileSync(process.execPath, ["esbuild.mjs", "--only=engineWorker"], { cwd: root, stdio: "ignore" });
+  host = new EngineHost(workerPath, (level, message) => logs.push(`${level}: ${message}`));
+});
+
+after(async () => {
+  await host.dispose();
+  rmSync(temp, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<RepoQaError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(error instanceof RepoQaError, `expected a RepoQaError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail("expected the request to fail");
+}
+
+test("streams an answer token by token, with the spaces SentencePiece puts in front of words", async () => {
+  const info = await host.request({ type: "loadModel", settings });
+  assert.equal(info.trainContextSize, 2048);
+  assert.ok(info.kvBytesPerToken > 0);
+  const chunks: string[] = [];
+  const result = await host.request(
+    { type: "ask", repoContext, question: "What did Lily like?", maxTokens: 24 },
+    { onToken: (text) => chunks.push(text) },
+  );
+  assert.ok(chunks.length >= 5, `expected several token frames, got ${chunks.length}`);
+  assert.equal(chunks.join(""), result.text);
+  assert.match(result.text, /\w \w/, "words are separated by spaces");
+  assert.equal(result.generatedTokens, 24);
+  assert.equal(result.cancelled, false);
+  assert.ok(result.promptTokens > 20 && result.ttftMs > 0);
+});
+
+test("cancel stops generation within 0.5 s and is an answer, not an error", async () => {
+  const controller = new AbortController();
+  let abortedAt = 0;
+  const result = await host.request(
+    { type: "ask", repoContext, question: "Tell me a long story.", maxTokens: 1500 },
+    {
+      signal: controller.signal,
+      onToken: () => {
+        if (abortedAt === 0) setTimeout(() => ((abortedAt = performance.now()), controller.abort()), 50);
+      },
+    },
+  );
+  const stopMs = performance.now() - abortedAt;
+  assert.equal(result.cancelled, true);
+  assert.ok(result.generatedTokens < 1500);
+  assert.ok(stopMs < 500, `stopped ${stopMs.toFixed(0)} ms after cancel`);
+});
+
+test("a killed worker is reported as worker-crashed, and the next request runs on a new worker", async () => {
+  await host.request({ type: "loadModel", settings });
+  const firstPid = host.pid!;
+  const pending = host.request(
+    { type: "ask", repoContext, question: "Tell me a long story.", maxTokens: 1500 },
+    { onToken: () => process.kill(firstPid, "SIGKILL") },
+  );
+  const error = await rejection(pending);
+  assert.equal(error.code, "worker-crashed");
+  assert.match(error.message, /killed by SIGKILL/);
+  await host.request({ type: "loadModel", settings });
+  assert.notEqual(host.pid, firstPid);
+  const again = await host.request({ type: "ask", repoContext, question: "Who is Lily?", maxTokens: 8 });
+  assert.equal(again.generatedTokens, 8);
+});
+
+test("a missing model file gives one sentence naming the path within 5 s (host check and worker check)", async () => {
+  const missing = path.join(temp, "nope.gguf");
+  const started = Date.now();
+  const fromHost = await rejection(checkModelPath(missing));
+  assert.equal(fromHost.message, `Model file not found: ${missing}. Set longropeQa.modelPath (or --model) to a GGUF file.`);
+  const fromWorker = await rejection(host.request({ type: "loadModel", settings: { ...settings, modelPath: missing } }));
+  assert.equal(fromWorker.code, "model-not-found");
+  assert.equal(fromWorker.message, fromHost.message);
+  assert.ok(Date.now() - started < 5000);
+});
+
+test("a truncated GGUF and a file that is not a GGUF give one clear sentence naming the path", async () => {
+  const truncated = path.join(temp, "truncated.gguf");
+  copyFileSync(stories, truncated);
+  const fd = openSync(truncated, "r+");
+  ftruncateSync(fd, Math.floor(statSync(stories).size * 0.6));
+  closeSync(fd);
+  const started = Date.now();
+  const cut = await rejection(host.request({ type: "loadModel", settings: { ...settings, modelPath: truncated } }));
+  assert.equal(cut.code, "model-invalid");
+  assert.match(cut.message, new RegExp(`^${escape(truncated)} is truncated \\(\\d+ of ${statSync(stories).size} bytes\\)`));
+  const text = path.join(temp, "notes.gguf");
+  writeFileSync(text, "these are notes, not a model\n".repeat(100));
+  const notGguf = await rejection(host.request({ type: "loadModel", settings: { ...settings, modelPath: text } }));
+  assert.equal(notGguf.code, "model-invalid");
+  assert.match(notGguf.message, new RegExp(`^${escape(text)} is not a readable GGUF model`));
+  assert.doesNotMatch(notGguf.message, /\n/);
+  assert.ok(Date.now() - started < 5000);
+});
+
+test("a prompt larger than the context is refused with both numbers, never truncated", async () => {
+  await host.request({ type: "loadModel", settings });
+  const big = "Lily went to the park and played with her big red ball all day long. ".repeat(200);
+  const error = await rejection(host.request({ type: "ask", repoContext: big, question: "Why?", maxTokens: 64 }));
+  assert.equal(error.code, "context-overflow");
+  const match = /needs (\d+) tokens plus 64 for the answer, but .* holds 2048 tokens/.exec(error.message);
+  assert.ok(match, error.message);
+  assert.ok(Number(match[1]) > 2048);
+});
+
+test("no network for the default model: 'offline' within 5 s", async () => {
+  const started = Date.now();
+  const error = await rejection(
+    resolveModelPath({ modelPath: "", storageDir: temp, host, probeUrl: "http://127.0.0.1:9/" }),
+  );
+  assert.equal(error.code, "offline");
+  assert.match(error.message, /^offline: set longropeQa\.modelPath \/ --model/);
+  assert.ok(Date.now() - started < 5000);
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
