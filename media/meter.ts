@@ -1,0 +1,34 @@
+/** The context meter (repo tokens / context size, model, RoPE scaling) and the engine status line. */
+import type { EngineStatus } from "../src/engine/api";
+import { describeStatus, formatTokens } from "../src/chat/statusText";
+
+export function showMeter(header: HTMLElement, status: EngineStatus | undefined): void {
+  if (status?.state !== "ready") return;
+  const m = status.meter;
+  const bar = document.createElement("progress");
+  bar.max = Math.max(1, m.contextSize);
+  bar.value = Math.min(m.repoTokens, bar.max);
+  bar.setAttribute("aria-label", "Context used by the repository");
+  const numbers = document.createElement("span");
+  numbers.className = "meter-numbers";
+  numbers.textContent = `${formatTokens(m.repoTokens)} / ${formatTokens(m.contextSize)} tokens`;
+  const model = document.createElement("span");
+  model.className = "meter-model";
+  model.textContent = m.modelName;
+  const rope = document.createElement("span");
+  rope.className = "meter-rope";
+  rope.textContent = `RoPE: ${m.ropeScaling}`;
+  const files = document.createElement("span");
+  files.className = "meter-files";
+  files.textContent = `${m.filesIncluded} files in, ${m.filesExcluded} left out`;
+  header.title = `${m.repoTokens} of ${m.contextSize} context tokens hold the repository`;
+  header.replaceChildren(bar, numbers, model, rope, files);
+  header.hidden = false;
+}
+
+/** The line above the input: what the engine is doing while it is busy. */
+export function showStatus(line: HTMLElement, status: EngineStatus | undefined): void {
+  const text = describeStatus(status);
+  line.textContent = text.busy ? `${text.label}…` : "";
+  line.classList.toggle("busy", text.busy);
+}

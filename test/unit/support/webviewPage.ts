@@ -1,0 +1,140 @@
+/**
+ * Loads the chat page (the exact HTML the extension serves, with dist/webview.js and media/chat.css) into real
+ * headless Chromium, with a stand-in for `acquireVsCodeApi` that records what the page posts and its saved state.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { chatPageHtml } from "../../../src/chat/html";
+import type { HostMessage, WebviewMessage } from "../../../src/chat/protocol";
+
+export const repoRoot = path.resolve(__dirname, "../../..");
+const ORIGIN = "https://webview.test";
+
+export type Theme = "light" | "dark";
+
+const themes: Record<Theme, Record<string, string>> = {
+  light: {
+    foreground: "#3b3b3b", "sideBar-background": "#f8f8f8", "editor-background": "#ffffff",
+    descriptionForeground: "#717171", "textLink-foreground": "#005fb8", "textLink-activeForeground": "#005fb8",
+    "textCodeBlock-background": "#e8e8e8", "button-background": "#005fb8", "button-foreground": "#ffffff",
+    "button-hoverBackground": "#0258a8", "button-secondaryBackground": "#e5e5e5", "button-secondaryForeground": "#3b3b3b",
+    "input-background": "#ffffff", "input-foreground": "#3b3b3b", "input-border": "#cecece", "focusBorder": "#005fb8",
+    "panel-border": "#e5e5e5", "errorForeground": "#f85149", "progressBar-background": "#005fb8",
+    "debugTokenExpression-string": "#a31515", "debugTokenExpression-number": "#098658", "debugTokenExpression-name": "#001080",
+    "symbolIcon-keywordForeground": "#0000ff", "symbolIcon-functionForeground": "#795e26",
+    "font-family": "sans-serif", "font-size": "13px", "editor-font-family": "monospace",
+  },
+  dark: {
+    foreground: "#cccccc", "sideBar-background": "#181818", "editor-background": "#1f1f1f",
+    descriptionForeground: "#9d9d9d", "textLink-foreground": "#4daafc", "textLink-activeForeground": "#4daafc",
+    "textCodeBlock-background": "#2b2b2b", "button-background": "#0078d4", "button-foreground": "#ffffff",
+    "button-hoverBackground": "#026ec1", "button-secondaryBackground": "#313131", "button-secondaryForeground": "#cccccc",
+    "input-background": "#313131", "input-foreground": "#cccccc", "input-border": "#3c3c3c", "focusBorder": "#0078d4",
+    "panel-border": "#2b2b2b", "errorForeground": "#f85149", "progressBar-background": "#0078d4",
+    "debugTokenExpression-string": "#ce9178", "debugTokenExpression-number": "#b5cea8", "debugTokenExpression-name": "#9cdcfe",
+    "symbolIcon-keywordForeground": "#569cd6", "symbolIcon-functionForeground": "#dcdcaa",
+    "font-family": "sans-serif", "font-size": "13px", "editor-font-family": "monospace",
+  },
+};
+
+export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "lrq-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 420, height: 760 },
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync",
+    ],
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface PageOptions {
+  readonly theme?: Theme;
+  /** What `getState()` returns, as after a reload. */
+  readonly initialState?: unknown;
+  /**
+   * "weak" replaces the page's CSP with one that allows inline script, so an XSS test measures the sanitizer alone
+   * (with the real CSP, an injected handler would be blocked anyway and the test could not fail).
+   */
+  readonly csp?: "strict" | "weak";
+}
+
+export interface ChatPage {
+  readonly page: Page;
+  send(message: HostMessage): Promise<void>;
+  posted(): Promise<WebviewMessage[]>;
+  state(): Promise<unknown>;
+  /** Runs until `predicate` holds on the posted messages; returns the first match. */
+  waitForPosted(predicate: (m: WebviewMessage) => boolean, timeoutMs?: number): Promise<WebviewMessage>;
+}
+
+export async function openChatPage(context: BrowserContext, options: PageOptions = {}): Promise<ChatPage> {
+  const theme = options.theme ?? "dark";
+  let html = chatPageHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview.js`, styleUri: `${ORIGIN}/media/chat.css` });
+  html = html.replace("<link rel=", `<link rel="stylesheet" href="${ORIGIN}/theme.css">\n<link rel=`);
+  html = html.replace("<body>", `<body class="vscode-${theme}">`);
+  if (options.csp === "weak") {
+    html = html.replace(/content="default-src[^"]*"/, `content="default-src * 'unsafe-inline' 'unsafe-eval' data: blob:"`);
+  }
+  const themeCss = `:root {\n${Object.entries(themes[theme]).map(([k, v]) => `  --vscode-${k}: ${v};`).join("\n")}\n}`;
+  const page = await context.newPage();
+  await page.route(`${ORIGIN}/**`, (route) => {
+    const url = new URL(route.request().url());
+    const file = (name: string, type: string) =>
+      route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(path.join(repoRoot, name)) });
+    if (url.pathname === "/index.html") return route.fulfill({ status: 200, contentType: "text/html", body: html });
+    if (url.pathname === "/theme.css") return route.fulfill({ status: 200, contentType: "text/css", body: themeCss });
+    if (url.pathname === "/dist/webview.js") return file("dist/webview.js", "text/javascript");
+    if (url.pathname === "/media/chat.css") return file("media/chat.css", "text/css");
+    return route.fulfill({ status: 404, body: "" });
+  });
+  // Anything else (a payload's remote image, a tracker) never leaves the machine.
+  await page.route((url) => !url.href.startsWith(ORIGIN), (route) => route.abort());
+  // tsx compiles the functions below with esbuild's keepNames, which calls a `__name` helper the page lacks.
+  await page.addInitScript("globalThis.__name = (f) => f;");
+  await page.addInitScript((initialState) => {
+    const w = window as unknown as Record<string, unknown>;
+    const posted: unknown[] = [];
+    w.__posted = posted;
+    w.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      (w.__cspViolations as string[]).push(`${e.violatedDirective} ${e.blockedURI}`),
+    );
+    w.acquireVsCodeApi = () => ({
+      postMessage: (m: unknown) => posted.push(JSON.parse(JSON.stringify(m))),
+      getState: () => initialState,
+      setState: (s: unknown) => {
+        w.__state = JSON.parse(JSON.stringify(s));
+      },
+    });
+  }, options.initialState);
+  await page.goto(`${ORIGIN}/index.html`);
+  const chat: ChatPage = {
+    page,
+    send: (message) => page.evaluate((m) => window.postMessage(m, "*"), message as unknown as Record<string, unknown>),
+    posted: () => page.evaluate(() => (window as unknown as { __posted: WebviewMessage[] }).__posted),
+    state: () => page.evaluate(() => (window as unknown as { __state: unknown }).__state),
+    async waitForPosted(predicate, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = (await chat.posted()).find(predicate);
+        if (found) return found;
+        if (Date.now() > deadline) throw new Error("The page did not post the expected message in time.");
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+  };
+  await chat.waitForPosted((m) => m.type === "ready");
+  return chat;
+}

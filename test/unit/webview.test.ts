@@ -1,0 +1,223 @@
+/**
+ * The chat page in real headless Chromium: streaming render, highlighting, citations, Stop, keyboard, state restore,
+ * error actions, the context meter and the test-hook requests. Screenshots (light and dark) go to test/output/.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { TranscriptSnapshot, WebviewMessage } from "../../src/chat/protocol";
+import { launchBrowser, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
+
+const ANSWER = [
+  "## Where the packer starts\n\n",
+  "The entry point is `packWorkspace` in src/workspace/pack.ts:12, and the CLI calls it from src/cli.ts:40-44.\n\n",
+  "```ts\nexport async function packWorkspace(options: PackOptions): Promise<PackResult> {\n  const files = await collect(options);\n  return { text: render(files), included: files, excluded: [] };\n}\n```\n\n",
+  "- honours **.gitignore**\n- skips binaries (see /etc/passwd:1)\n",
+].join("");
+
+/** Splits like a tokenizer would: a few characters at a time. */
+function tokens(text: string, size = 3): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+async function streamAnswer(chat: ChatPage, id: string, question: string, answer: string): Promise<void> {
+  await chat.send({ type: "turnStart", id, question });
+  await chat.page.evaluate(
+    ({ id, parts }) => parts.forEach((text) => window.postMessage({ type: "token", id, text }, "*")),
+    { id, parts: tokens(answer) },
+  );
+}
+
+let probes = 0;
+async function transcriptOf(chat: ChatPage): Promise<TranscriptSnapshot> {
+  const id = `probe-${++probes}`;
+  await chat.send({ type: "readTranscript", id });
+  const m = await chat.waitForPosted((p) => p.type === "transcript" && p.id === id);
+  return (m as Extract<WebviewMessage, { type: "transcript" }>).snapshot;
+}
+
+describe("chat webview in Chromium", { timeout: 60_000 }, () => {
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  before(async () => {
+    execFileSync(process.execPath, ["esbuild.mjs", "--only=webview"], { cwd: repoRoot, stdio: "ignore" });
+    browser = await launchBrowser();
+  });
+  after(async () => browser?.close());
+
+  it("streams markdown, patches blocks instead of resetting them, and highlights code", async () => {
+    const chat = await openChatPage(browser.context);
+    const { page } = chat;
+    await chat.send({ type: "restore", messages: [], trusted: true });
+    await chat.send({ type: "turnStart", id: "t1", question: "Where does packing start?" });
+    await chat.send({ type: "token", id: "t1", text: "## Where the packer starts\n\nThe entry" });
+    await page.waitForSelector("article.streaming .body h2");
+    assert.equal(await page.getAttribute("article.streaming", "aria-busy"), "true");
+    await page.evaluate(() => {
+      const w = window as unknown as Record<string, unknown>;
+      w.__firstBlock = document.querySelector("article.streaming .body h2");
+      w.__patches = 0;
+      new MutationObserver(() => (w.__patches as number)++).observe(document.querySelector("article.streaming .body")!, {
+        childList: true,
+      });
+    });
+    const rest = ANSWER.slice("## Where the packer starts\n\nThe entry".length);
+    await page.evaluate((parts) => parts.forEach((text) => window.postMessage({ type: "token", id: "t1", text }, "*")), tokens(rest));
+    await page.waitForSelector("article.streaming .body pre code .hljs-keyword");
+    await page.waitForFunction(() => document.querySelector("article.streaming .body ul li:nth-child(2)"));
+    const { kept, patches } = await page.evaluate(() => {
+      const w = window as unknown as { __firstBlock: Element; __patches: number };
+      return { kept: w.__firstBlock.isConnected, patches: w.__patches };
+    });
+    assert.ok(kept, "the unchanged heading block kept its DOM node while later tokens streamed");
+    assert.ok(patches < tokens(rest).length / 4, `DOM patched ${patches} times for ${tokens(rest).length} tokens`);
+    await chat.send({ type: "done", id: "t1", text: ANSWER, cancelled: false });
+    await page.waitForSelector("article.message.assistant:not(.streaming)");
+    assert.equal(await page.textContent("#announcer"), "Answer complete.");
+    const keywords = await page.$$eval("pre code .hljs-keyword", (els) => els.map((e) => e.textContent));
+    assert.ok(keywords.includes("async") && keywords.includes("return"), `highlighted keywords: ${keywords.join(",")}`);
+    assert.equal(await page.textContent(".code-toolbar span"), "ts");
+
+    await page.click(".copy-code");
+    const copy = await chat.waitForPosted((m) => m.type === "copyText");
+    assert.match((copy as { text: string }).text, /^export async function packWorkspace/);
+    const snapshot = await transcriptOf(chat);
+    assert.equal(snapshot.streaming, false);
+    assert.deepEqual(snapshot.messages.map((m) => m.role), ["user", "assistant"]);
+    assert.match(snapshot.messages[1]!.text, /honours \.gitignore/);
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { __cspViolations: string[] }).__cspViolations), []);
+    await page.close();
+  });
+
+  it("turns workspace citations into links that post openCitation; other paths stay text", async () => {
+    const chat = await openChatPage(browser.context);
+    const { page } = chat;
+    await chat.send({ type: "restore", messages: [], trusted: true });
+    await streamAnswer(chat, "t1", "q", ANSWER);
+    await chat.send({ type: "done", id: "t1", text: ANSWER, cancelled: false });
+    const asked = (await chat.waitForPosted((m) => m.type === "resolveCitations")) as { id: string; paths: readonly string[] };
+    assert.deepEqual([...asked.paths].sort(), ["/etc/passwd", "src/cli.ts", "src/workspace/pack.ts"]);
+    await page.waitForSelector("span.citation.pending");
+    await chat.send({ type: "citations", id: asked.id, resolved: ["src/workspace/pack.ts", "src/cli.ts"] });
+    await page.waitForFunction(() => !document.querySelector("span.citation.pending"));
+    const snapshot = await transcriptOf(chat);
+    assert.deepEqual(snapshot.messages[1]!.links, [
+      { text: "src/workspace/pack.ts:12", path: "src/workspace/pack.ts", line: 12 },
+      { text: "src/cli.ts:40-44", path: "src/cli.ts", line: 40 },
+    ]);
+    assert.match(snapshot.messages[1]!.text, /see \/etc\/passwd:1\)/, "an outside path stays plain text");
+    await chat.send({ type: "click", id: "c1", selector: 'a.citation[data-path="src/cli.ts"]' });
+    assert.deepEqual(await chat.waitForPosted((m) => m.type === "clicked"), { type: "clicked", id: "c1", clicked: true });
+    const open = await chat.waitForPosted((m) => m.type === "openCitation");
+    assert.deepEqual({ ...open, id: undefined }, { type: "openCitation", id: undefined, path: "src/cli.ts", line: 40 });
+    await chat.send({ type: "click", id: "c2", selector: "#no-such-thing" });
+    assert.equal(((await chat.waitForPosted((m) => m.type === "clicked" && m.id === "c2")) as { clicked: boolean }).clicked, false);
+    await page.close();
+  });
+
+  it("Stop and Escape post cancel for the streaming turn; a stopped answer is marked", async () => {
+    const chat = await openChatPage(browser.context);
+    const { page } = chat;
+    await chat.send({ type: "restore", messages: [], trusted: true });
+    await streamAnswer(chat, "turn-7", "q", "Once upon a time");
+    await page.waitForSelector("#stop:not([hidden])");
+    assert.equal(await page.isDisabled("#send"), true);
+    await page.click("#stop");
+    const cancel = await chat.waitForPosted((m) => m.type === "cancel");
+    assert.equal((cancel as { targetId: string }).targetId, "turn-7");
+    await page.keyboard.press("Escape");
+    await page.waitForFunction(() => (window as unknown as { __posted: { type: string }[] }).__posted.filter((m) => m.type === "cancel").length === 2);
+    await chat.send({ type: "done", id: "turn-7", text: "Once upon a time", cancelled: true });
+    await page.waitForSelector("#stop[hidden]", { state: "attached" });
+    assert.equal(await page.textContent("article.assistant .role"), "LongRoPE QA (stopped)");
+    assert.equal(await page.textContent("#announcer"), "Answer stopped.");
+    await page.close();
+  });
+
+  it("Enter sends, Shift+Enter makes a new line, and the composer is off in Restricted Mode", async () => {
+    const chat = await openChatPage(browser.context);
+    const { page } = chat;
+    await chat.send({ type: "restore", messages: [], trusted: true });
+    await page.click("#question");
+    await page.keyboard.type("What does");
+    await page.keyboard.press("Shift+Enter");
+    await page.keyboard.type("pack do?");
+    await page.keyboard.press("Enter");
+    const ask = await chat.waitForPosted((m) => m.type === "ask");
+    assert.equal((ask as { question: string }).question, "What does\npack do?");
+    assert.equal(await page.inputValue("#question"), "");
+    await chat.send({ type: "restore", messages: [], trusted: false });
+    assert.equal(await page.isVisible("#restricted"), true);
+    assert.equal(await page.isDisabled("#question"), true);
+    await page.click("#restricted button");
+    assert.equal(((await chat.waitForPosted((m) => m.type === "runAction")) as { action: string }).action, "trustWorkspace");
+    await page.close();
+  });
+
+  it("restores the conversation from getState after a reload, before the extension answers", async () => {
+    const first = await openChatPage(browser.context);
+    await first.send({ type: "restore", messages: [], trusted: true });
+    await streamAnswer(first, "t1", "Where does packing start?", ANSWER);
+    await first.send({ type: "done", id: "t1", text: ANSWER, cancelled: false });
+    await first.page.waitForSelector("article.assistant:not(.streaming)");
+    await first.page.fill("#question", "a draft");
+    const saved = (await first.state()) as { messages: unknown[]; draft: string };
+    assert.equal(saved.messages.length, 2);
+    assert.equal(saved.draft, "a draft");
+    await first.page.close();
+
+    const second = await openChatPage(browser.context, { initialState: saved });
+    const snapshot = await transcriptOf(second);
+    assert.deepEqual(snapshot.messages.map((m) => m.role), ["user", "assistant"]);
+    assert.equal(snapshot.messages[0]!.text, "Where does packing start?");
+    assert.equal(await second.page.inputValue("#question"), "a draft");
+    await second.send({ type: "cleared" });
+    assert.equal((await transcriptOf(second)).messages.length, 0);
+    await second.page.close();
+  });
+
+  it("shows errors with action buttons and the context meter from a ready status", async () => {
+    const chat = await openChatPage(browser.context);
+    const { page } = chat;
+    await chat.send({ type: "restore", messages: [], trusted: true });
+    await chat.send({ type: "turnStart", id: "e1", question: "q" });
+    await chat.send({ type: "error", id: "e1", message: "The model file /m.gguf does not exist.", actions: ["chooseModel", "openLogs"] });
+    await page.waitForSelector("article.error");
+    assert.equal(await page.locator("article.streaming").count(), 0);
+    assert.deepEqual(await page.$$eval("article.error button", (b) => b.map((x) => x.textContent)), ["Choose model file", "Open logs"]);
+    await page.click('article.error button[data-action="chooseModel"]');
+    assert.equal(((await chat.waitForPosted((m) => m.type === "runAction")) as { action: string }).action, "chooseModel");
+    const meter = { repoTokens: 48_213, contextSize: 131_072, modelName: "Phi-4-mini-instruct", ropeScaling: "LongRoPE long factors (GGUF)", filesIncluded: 87, filesExcluded: 12 };
+    await chat.send({ type: "status", status: { state: "ingesting", done: 10, total: 40, tokensPerSecond: 900, etaMs: 3000 } });
+    assert.equal(await page.textContent("#status"), "Ingesting 25%, 3 s left…");
+    await chat.send({ type: "status", status: { state: "ready", meter } });
+    await page.waitForSelector("#meter:not([hidden])");
+    assert.equal(await page.textContent("#meter .meter-numbers"), "48.2k / 131k tokens");
+    assert.equal(await page.textContent("#meter .meter-rope"), "RoPE: LongRoPE long factors (GGUF)");
+    assert.equal(await page.textContent("#status"), "");
+    await page.close();
+  });
+
+  it("renders in light and dark themes (screenshots in test/output/)", async () => {
+    const out = path.join(repoRoot, "test/output");
+    fs.mkdirSync(out, { recursive: true });
+    for (const theme of ["light", "dark"] as const) {
+      const chat = await openChatPage(browser.context, { theme });
+      await chat.send({ type: "restore", messages: [], trusted: true, status: { state: "ready", meter: { repoTokens: 48_213, contextSize: 131_072, modelName: "Phi-4-mini-instruct", ropeScaling: "LongRoPE long factors (GGUF)", filesIncluded: 87, filesExcluded: 12 } } });
+      await streamAnswer(chat, "t1", "Where does packing start?", ANSWER);
+      await chat.send({ type: "done", id: "t1", text: ANSWER, cancelled: false });
+      const asked = (await chat.waitForPosted((m) => m.type === "resolveCitations")) as { id: string };
+      await chat.send({ type: "citations", id: asked.id, resolved: ["src/workspace/pack.ts", "src/cli.ts"] });
+      await chat.page.waitForFunction(() => !document.querySelector("span.citation.pending"));
+      const file = path.join(out, `webview-${theme}.png`);
+      await chat.page.screenshot({ path: file });
+      assert.ok(fs.statSync(file).size > 10_000);
+      const bg = await chat.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.equal(bg, theme === "light" ? "rgb(248, 248, 248)" : "rgb(24, 24, 24)");
+      await chat.page.close();
+    }
+  });
+});
