@@ -190,10 +190,12 @@ async function tokenizerMetadata(file: string, vocab: number): Promise<[string, 
     const v = header.metadata.get(key) as GgufArray | undefined;
     return v && gguf.array(v.itemType, [...v.value, ...Array.from({ length: padding }, (_, i) => item(i))]);
   };
+  // Phi's special tokens first (llama.cpp looks up <|endoftext|> for models named phi3), then unused fillers.
+  const special = ["<|endoftext|>", "<|system|>", "<|user|>", "<|assistant|>", "<|end|>"].slice(0, padding);
   const padded: Record<string, GgufValue | undefined> = {
-    "tokenizer.ggml.tokens": pad("tokenizer.ggml.tokens", (i) => `<|synthetic_unused_${i}|>`),
-    "tokenizer.ggml.scores": pad("tokenizer.ggml.scores", () => -1e9),
-    "tokenizer.ggml.token_type": pad("tokenizer.ggml.token_type", () => 5), // UNUSED
+    "tokenizer.ggml.tokens": pad("tokenizer.ggml.tokens", (i) => special[i] ?? `<|synthetic_unused_${i}|>`),
+    "tokenizer.ggml.scores": pad("tokenizer.ggml.scores", () => 0),
+    "tokenizer.ggml.token_type": pad("tokenizer.ggml.token_type", (i) => (i < special.length ? 3 : 5)), // CONTROL, UNUSED
   };
   return header.entries
     .filter((e) => e.key.startsWith("tokenizer."))

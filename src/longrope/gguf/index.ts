@@ -2,3 +2,4 @@ export * from "./types";
 export { readGgufHeader } from "./reader";
 export { patchGguf, type GgufPatch } from "./patch";
 export { GGML_TYPE, tensorByteSize, alignUp } from "./ggmlTypes";
+export { buildGguf, type BuildGgufOptions, type TensorSpec } from "./build";

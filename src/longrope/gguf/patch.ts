@@ -47,6 +47,7 @@ export async function patchGguf(srcPath: string, dstPath: string, patch: GgufPat
     dst = await open(partial, "w");
     await dst.write(out, 0, out.length, 0);
     await writeData(src, dst, out.length, pieces, header.dataOffset, dataBytes, patch);
+    patch.signal?.throwIfAborted();
     await dst.close();
     dst = undefined;
     await rename(partial, dstPath);
