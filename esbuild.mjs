@@ -22,6 +22,9 @@ const builds = [
     target: "node20", external: ["node-llama-cpp"],
     // Bundled CommonJS dependencies may call require(); give the ESM output one.
     banner: { js: "import { createRequire as __lrqCreateRequire } from 'node:module'; const require = __lrqCreateRequire(import.meta.url);" } },
+  { ...common, entryPoints: ["src/longrope/worker.ts"], outfile: "dist/longropeWorker.mjs", platform: "node", format: "esm",
+    target: "node20", external: ["node-llama-cpp"],
+    banner: { js: "import { createRequire as __lrqCreateRequire } from 'node:module'; const require = __lrqCreateRequire(import.meta.url);" } },
   { ...common, entryPoints: ["media/chat.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife",
     target: "es2022" },
   { ...common, entryPoints: ["test/integration/suite/index.ts"], outfile: "out/test/integration/index.js",

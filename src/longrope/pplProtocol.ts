@@ -1,0 +1,103 @@
+/**
+ * The protocol between the LongRoPE tools (eval, search, corpus) and their node-llama-cpp child process, over the
+ * Node IPC channel. Same shape as the engine's: each request has an `id`; the worker answers with zero or more
+ * `progress` frames and exactly one `done` or `error` frame; `cancel` names the request to abort.
+ */
+
+/** How the RoPE of the model is changed for one evaluation. */
+export interface RopeVariant {
+  /** For progress and errors only, e.g. "pi ×8". */
+  readonly label: string;
+  /** `loadModel({metadataOverrides})` as dotted keys; float keys must carry non-integer numbers (see `floatValue`). */
+  readonly overrides?: Readonly<Record<string, number | string>>;
+  /** Per-pair λ written into a temporary GGUF copy as `rope_freqs.weight` (llama.cpp divides θ_i by λ_i). */
+  readonly ropeFreqs?: readonly number[];
+  /**
+   * LongRoPE n̂: the first `nHat` tokens are evaluated by the model without `ropeFreqs` (same overrides otherwise)
+   * and their KV state is carried into the scaled model, which continues from there. Default: 0.
+   */
+  readonly nHat?: number;
+}
+
+export interface GenerateStoriesRequest {
+  readonly type: "generateStories";
+  readonly id: string;
+  readonly modelPath: string;
+  /** Story k is sampled with seed `firstSeed + k`. */
+  readonly firstSeed: number;
+  readonly count: number;
+  /** A story stops at an end token or after this many tokens. */
+  readonly maxTokens: number;
+  readonly temperature: number;
+  readonly threads: number;
+}
+
+export interface TokenizeTextRequest {
+  readonly type: "tokenize";
+  readonly id: string;
+  readonly modelPath: string;
+  readonly text: string;
+}
+
+export interface PerplexityRequest {
+  readonly type: "perplexity";
+  readonly id: string;
+  readonly modelPath: string;
+  readonly variant: RopeVariant;
+  /** Token sequences, each evaluated from its first token in a context of exactly its length. */
+  readonly samples: readonly (readonly number[])[];
+  /** Score only the last this many positions of each sample (all when absent). */
+  readonly scoreLast?: number;
+  readonly threads: number;
+  /** Default: 512. */
+  readonly batchSize?: number;
+}
+
+export interface CancelPplRequest {
+  readonly type: "cancel";
+  readonly id: string;
+  readonly targetId: string;
+}
+
+export type PplRequest = GenerateStoriesRequest | TokenizeTextRequest | PerplexityRequest | CancelPplRequest;
+
+export interface PerplexityResult {
+  /** Mean negative log-likelihood (nats) over every scored position of every sample. */
+  readonly meanNll: number;
+  readonly ppl: number;
+  readonly scoredTokens: number;
+  /** Per sample, its own perplexity. */
+  readonly perSample: readonly number[];
+  readonly seconds: number;
+}
+
+export interface PplResults {
+  generateStories: { readonly stories: number[][]; readonly bos: number };
+  tokenize: { readonly tokens: number[]; readonly bos: number };
+  perplexity: PerplexityResult;
+  cancel: Record<string, never>;
+}
+
+export type PplFrame =
+  | { readonly type: "ready"; readonly pid: number }
+  | { readonly type: "progress"; readonly id: string; readonly message: string }
+  | { readonly type: "done"; readonly id: string; readonly result: PplResults[keyof PplResults] }
+  | { readonly type: "error"; readonly id: string; readonly message: string };
+
+export function isPplRequest(value: unknown): value is PplRequest {
+  const v = value as { type?: unknown; id?: unknown } | null;
+  return typeof v?.id === "string" && ["generateStories", "tokenize", "perplexity", "cancel"].includes(String(v.type));
+}
+
+export function isPplFrame(value: unknown): value is PplFrame {
+  const v = value as { type?: unknown } | null;
+  return ["ready", "progress", "done", "error"].includes(String(v?.type));
+}
+
+/**
+ * node-llama-cpp sends integer-valued JS numbers as INT overrides, which llama.cpp ignores for float keys; a float
+ * key therefore gets a value that is not an integer but rounds to the same f32.
+ */
+export function floatValue(x: number): number {
+  return Number.isInteger(x) ? x + Math.max(1e-9, Math.abs(x) * 1e-12) : x;
+}

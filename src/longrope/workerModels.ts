@@ -1,0 +1,78 @@
+/**
+ * The models of one worker, by RoPE variant: the GGUF as it is (with metadata overrides) or a temporary copy carrying
+ * per-pair factors in `rope_freqs.weight`. A search tries each candidate once, so only the few most recent are kept;
+ * evicting one disposes the model and deletes its copy.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { Llama, LlamaModel } from "node-llama-cpp";
+import { patchGguf } from "./gguf/index";
+
+interface Entry {
+  readonly key: string;
+  readonly model: Promise<LlamaModel>;
+  readonly copy?: string;
+}
+
+const keep = 3;
+
+export class VariantModels {
+  private entries: Entry[] = [];
+  private copies = 0;
+  private readonly dir = mkdtempSync(path.join(os.tmpdir(), "longrope-variants-"));
+
+  constructor(private readonly llama: Llama) {
+    process.once("exit", () => rmSync(this.dir, { recursive: true, force: true }));
+  }
+
+  /** The model with `ropeFreqs` (if any) in a temporary copy and `overrides` applied at load time. */
+  async get(modelPath: string, overrides: Readonly<Record<string, number | string>> = {}, ropeFreqs?: readonly number[]): Promise<LlamaModel> {
+    const key = JSON.stringify([modelPath, overrides, ropeFreqs ?? null]);
+    const found = this.entries.find((e) => e.key === key);
+    if (found) {
+      this.entries = [found, ...this.entries.filter((e) => e !== found)];
+      return found.model;
+    }
+    const copy = ropeFreqs ? path.join(this.dir, `variant-${this.copies++}.gguf`) : undefined;
+    const model = (async () => {
+      if (copy) await patchGguf(modelPath, copy, { tensors: { "rope_freqs.weight": Float32Array.from(ropeFreqs!) } });
+      return this.llama.loadModel({ modelPath: copy ?? modelPath, gpuLayers: "auto", metadataOverrides: nest(overrides) as never });
+    })();
+    const entry: Entry = { key, model, copy };
+    this.entries.unshift(entry);
+    while (this.entries.length > keep) await this.evict(this.entries.pop()!);
+    try {
+      return await model;
+    } catch (error) {
+      this.entries = this.entries.filter((e) => e !== entry);
+      if (copy) await rm(copy, { force: true });
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const all = this.entries;
+    this.entries = [];
+    for (const entry of all) await this.evict(entry);
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async evict(entry: Entry): Promise<void> {
+    await entry.model.then((m) => m.dispose(), () => undefined);
+    if (entry.copy) await rm(entry.copy, { force: true });
+  }
+}
+
+/** `{"llama.rope.freq_base": 4e4}` → `{llama: {rope: {freq_base: 4e4}}}` (node-llama-cpp's override shape). */
+export function nest(flat: Readonly<Record<string, number | string>>): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flat)) {
+    const parts = key.split(".");
+    let node = root;
+    for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
+    node[parts[parts.length - 1]!] = value;
+  }
+  return root;
+}
