@@ -18,7 +18,8 @@ const fixedSizes: Partial<Record<GgufValueType, number>> = {
   u8: 1, i8: 1, bool: 1, u16: 2, i16: 2, u32: 4, i32: 4, f32: 4, u64: 8, i64: 8, f64: 8,
 };
 // Not fatal: untouched entries are copied as raw bytes, so a token that is not valid UTF-8 still round-trips.
-const utf8 = new TextDecoder("utf-8");
+// ignoreBOM keeps a leading U+FEFF (Llama-2 has a token that is exactly the BOM).
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 class NeedMoreBytes extends Error {}
 

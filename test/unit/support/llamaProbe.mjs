@@ -30,7 +30,7 @@ if (o.generate) {
     if (generated.length >= o.generate) break;
   }
 }
-process.stdout.write(JSON.stringify({
+process.stdout.write("\n@@probe " + JSON.stringify({
   nll, scored, tokenCount: tokens.length, generated, generatedText: model.detokenize(generated),
   trainContextSize: model.trainContextSize, contextSize: context.contextSize,
 }) + "\n");
