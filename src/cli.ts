@@ -90,7 +90,10 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
   );
   progress.done();
   process.stdout.write("\n");
-  if (result.cancelled) process.stderr.write("Cancelled.\n");
+  process.stderr.write(
+    `${result.cancelled ? "cancelled" : "done"}: ${result.promptTokens} prompt tokens (${result.reusedTokens} reused), ` +
+      `${result.generatedTokens} generated, first token after ${result.ttftMs.toFixed(0)} ms\n`,
+  );
   return result.cancelled ? 130 : 0;
 }
 
