@@ -12,8 +12,11 @@ import { saveRepoState, tryLoadRepoState } from "./savedState";
 import type { StateStore } from "./stateStore";
 import { WorkerError, firstLine } from "./workerError";
 
-/** Tokens evaluated between two progress reports (and cancellation checks). */
-export const ingestChunkTokens = 1024;
+/**
+ * Tokens evaluated between two progress reports (and cancellation checks): the chunk grows (at most 4× a step) or shrinks so
+ * that one takes about `targetMs`, which keeps cancel responsive on a slow CPU and the per-chunk overhead small on a GPU.
+ */
+export const chunkLimits = { first: 256, min: 64, max: 16384, targetMs: 200 };
 const contextGranule = 1024;
 const contextMargin = 16;
 
@@ -102,8 +105,10 @@ export class PromptSession {
     signal: AbortSignal,
     onProgress: IngestProgress,
   ): Promise<PreparedPrompt> {
+    const started = performance.now();
     const tokens = this.tokenizeChat(history);
     const prefixLength = this.repoPrefixLength(repoContext, tokens);
+    const tokenized = performance.now();
     const sequence = await this.ensureContext(tokens.length, maxTokens);
     const prefix = tokens.slice(0, prefixLength);
     let loadedFromState = false;
@@ -118,14 +123,23 @@ export class PromptSession {
     const end = until === "prefix" ? prefixLength : tokens.length - 1;
     let done = Math.min(reusedTokens, end);
     onProgress(done, end);
+    let chunkTokens = chunkLimits.first;
     while (done < end) {
       if (signal.aborted) break;
-      const chunk = tokens.slice(done, Math.min(end, done + ingestChunkTokens));
+      const chunk = tokens.slice(done, Math.min(end, done + chunkTokens));
+      const chunkStarted = performance.now();
       await sequence.evaluateWithoutGeneratingNewTokens(chunk);
+      const chunkMs = Math.max(1, performance.now() - chunkStarted);
+      const next = Math.min(chunk.length * 4, (chunk.length * chunkLimits.targetMs) / chunkMs);
+      chunkTokens = Math.round(Math.min(chunkLimits.max, Math.max(chunkLimits.min, next)));
       done += chunk.length;
       onProgress(done, end);
     }
     const evaluatedTokens = Math.max(0, done - reusedTokens);
+    process.stderr.write(
+      `prepared ${tokens.length} tokens: reused ${reusedTokens}, evaluated ${evaluatedTokens} in ${(performance.now() - started).toFixed(0)} ms` +
+        ` (tokenize ${(tokenized - started).toFixed(0)} ms${loadedFromState ? ", from saved state" : ""})\n`,
+    );
     const cancelled = signal.aborted && done < end;
     return { tokens, prefixLength, reusedTokens, evaluatedTokens, loadedFromState, cancelled };
   }

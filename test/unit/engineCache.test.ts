@@ -1,0 +1,145 @@
+// The repo prefix in the KV cache, through RepoQa with a real worker and stories260K: follow-ups evaluate only the
+// question, an edit re-evaluates only the tail, a saved state survives a restart, a corrupt one is re-read, and a
+// cancelled ingest leaves no half-written file and resumes where it stopped.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, utimesSync, readdirSync, readFileSync, appendFileSync, openSync, writeSync, closeSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { RepoQa } from "../../src/engine/repoQa";
+import type { RepoQaConfig } from "../../src/engine/api";
+
+const root = path.resolve(__dirname, "../..");
+const workerPath = path.join(root, "dist/engineWorker.mjs");
+const stories = path.resolve(root, "../shared/models/stories260K.gguf");
+const temp = mkdtempSync(path.join(os.tmpdir(), "engine-cache-"));
+const workspace = path.join(temp, "repo");
+const services: RepoQa[] = [];
+const story = [
+  "Once upon a time there was a little girl named Lily. She liked to play in the park.",
+  "One day she saw a big red ball. She wanted to play with it, but it was too high.",
+  "Her mom said: be careful, Lily. Lily smiled and said thank you. They were happy.",
+];
+
+function makeWorkspace(files: number, linesEach: number): void {
+  mkdirSync(workspace, { recursive: true });
+  for (let i = 0; i < files; i++) {
+    const file = path.join(workspace, `story${i}.txt`);
+    const lines = Array.from({ length: linesEach }, (_, l) => story[(i + l) % story.length]);
+    writeFileSync(file, lines.join("\n") + "\n");
+    const time = new Date(Date.UTC(2024, 0, 1) + i * 60_000);
+    utimesSync(file, time, time);
+  }
+}
+
+function service(storage: string): RepoQa {
+  const qa = new RepoQa({ workerPath, storageDir: path.join(temp, storage), log: () => undefined });
+  services.push(qa);
+  return qa;
+}
+
+const config: RepoQaConfig = {
+  pack: { roots: [{ name: "repo", path: workspace }] },
+  engine: { modelPath: stories, threads: 1 },
+};
+
+before(() => {
+  execFileSync(process.execPath, ["esbuild.mjs", "--only=engineWorker"], { cwd: root, stdio: "ignore" });
+  makeWorkspace(6, 6);
+});
+
+after(async () => {
+  await Promise.all(services.map((s) => s.dispose()));
+  rmSync(temp, { recursive: true, force: true });
+});
+
+test("follow-up questions evaluate only the question; New chat keeps the repo", async () => {
+  const qa = service("followup");
+  const first = await qa.ask(config, { question: "Who is Lily?", maxTokens: 16 });
+  assert.equal(first.reusedTokens, 0);
+  const followUp = await qa.ask(config, { question: "What did she see?", maxTokens: 16 });
+  const prefix = first.promptTokens - 20;
+  assert.ok(followUp.reusedTokens >= prefix, `reused ${followUp.reusedTokens} of ${followUp.promptTokens}`);
+  // The first turn is kept after the prefix, so the follow-up prompt is longer than the first one.
+  assert.ok(followUp.promptTokens > first.promptTokens + 16);
+  qa.newChat();
+  const fresh = await qa.ask(config, { question: "Who is Lily?", maxTokens: 16 });
+  assert.equal(fresh.promptTokens, first.promptTokens, "New chat drops the earlier turns");
+  assert.ok(fresh.promptTokens - fresh.reusedTokens < 20, "the repo is still in the cache");
+  assert.equal(fresh.text, first.text, "the same question on the same cache gives the same greedy answer");
+});
+
+test("an edit of the newest file re-evaluates only the tail, and answers as a fresh read does", async () => {
+  const qa = service("edit");
+  const full = await qa.prepare(config, {}, 16);
+  assert.ok(full && full.evaluatedTokens === full.prefixTokens && full.prefixTokens > 500);
+  appendFileSync(path.join(workspace, "story5.txt"), "The dog ran to the tree and barked at a bird.\n");
+  const tail = await qa.prepare(config, {}, 16);
+  assert.ok(tail && tail.evaluatedTokens > 0, "the edit was read");
+  assert.ok(tail.evaluatedTokens < full.prefixTokens * 0.25, `re-read ${tail.evaluatedTokens} of ${tail.prefixTokens} tokens`);
+  assert.ok(tail.reusedTokens > full.prefixTokens * 0.75);
+  const question = { question: "What did the dog do?", maxTokens: 24, history: [] };
+  const afterEdit = await qa.ask(config, question);
+  const reference = await service("edit-reference").ask(config, question);
+  assert.equal(reference.reusedTokens, 0);
+  assert.equal(afterEdit.text, reference.text);
+});
+
+test("a saved state is loaded by a new process; a corrupt one is re-read, never used", async () => {
+  const first = service("saved");
+  const ingest = await first.prepare(config, {}, 16);
+  assert.ok(ingest && !ingest.loadedFromState);
+  const question = { question: "Where did Lily play?", maxTokens: 24, history: [] };
+  const reference = await first.ask(config, question);
+  await first.dispose();
+  const states = path.join(temp, "saved", "kv-states");
+  const kvFiles = readdirSync(states).filter((n) => n.endsWith(".kv"));
+  assert.equal(kvFiles.length, 1, `files: ${readdirSync(states).join(", ")}`);
+
+  const second = service("saved");
+  const loaded = await second.prepare(config, {}, 16);
+  assert.ok(loaded?.loadedFromState, "the state came from disk");
+  assert.equal(loaded.evaluatedTokens, 0);
+  assert.equal((await second.ask(config, question)).text, reference.text);
+  await second.dispose();
+
+  const kvFile = path.join(states, kvFiles[0]!);
+  const size = readFileSync(kvFile).length;
+  const fd = openSync(kvFile, "r+");
+  writeSync(fd, Buffer.alloc(64, 0x5a), 0, 64, Math.floor(size / 2));
+  closeSync(fd);
+  const third = service("saved");
+  const reread = await third.prepare(config, {}, 16);
+  assert.ok(reread && !reread.loadedFromState, "a corrupt state is not loaded");
+  assert.equal(reread.evaluatedTokens, reread.prefixTokens);
+  assert.equal((await third.ask(config, question)).text, reference.text);
+});
+
+test("a cancelled ingest stops at a chunk, leaves no temporary file, and the next one resumes", async () => {
+  makeWorkspace(16, 8);
+  // A context beyond the model's 2048 only to have many chunks; the answer quality does not matter here.
+  const long: RepoQaConfig = { ...config, engine: { ...config.engine, maxContextSize: 4096 } };
+  const qa = service("cancel");
+  const controller = new AbortController();
+  const seen: number[] = [];
+  const cancelled = await qa.prepare(
+    long,
+    {
+      signal: controller.signal,
+      onStatus: (s) => {
+        if (s.state !== "ingesting") return;
+        seen.push(s.done);
+        if (s.done > 0) controller.abort();
+      },
+    },
+    16,
+  );
+  assert.ok(cancelled?.cancelled, "the ingest reports cancelled");
+  assert.ok(cancelled.evaluatedTokens > 0 && cancelled.evaluatedTokens < cancelled.prefixTokens, JSON.stringify(cancelled));
+  const states = path.join(temp, "cancel", "kv-states");
+  assert.deepEqual(readdirSync(states).filter((n) => n.includes(".tmp-") || n.endsWith(".kv")), []);
+  const resumed = await qa.prepare(long, {}, 16);
+  assert.equal(resumed?.reusedTokens, cancelled.evaluatedTokens);
+  assert.equal(resumed.evaluatedTokens, resumed.prefixTokens - cancelled.evaluatedTokens);
+});
