@@ -6,6 +6,8 @@
 import { describeError, isAbortError } from "../util/errors";
 import { runExtendCommand } from "./cliExtend";
 import { runFactorsCommand } from "./cliFactors";
+import { evalUsage, runEvalCommand } from "./evalCommand";
+import { runSearchCommand, searchUsage } from "./searchCommand";
 
 export type LongropeCommand = (args: string[]) => Promise<number>;
 
@@ -23,6 +25,8 @@ const commands = new Map<string, CommandEntry>([
     usage: "extend --model M --factors F.json [--short-factors F2.json] --target-context N --out PATH [--original-context L] [--attn-factor A]",
     run: runExtendCommand,
   }],
+  ["eval", { usage: evalUsage, run: runEvalCommand }],
+  ["search", { usage: searchUsage, run: runSearchCommand }],
 ]);
 
 /** Adds a subcommand (used for `eval` and `search`, which live in their own files). */

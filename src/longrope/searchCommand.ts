@@ -1,0 +1,73 @@
+/** `longrope search`: LongRoPE's evolutionary search for one target length; writes the factors JSON. */
+import { writeFile } from "node:fs/promises";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { RepoQaError } from "../util/errors";
+import { defaultThreads, loadSamples, requireModel, sampleOptions, sampleUsage, wholeNumber, withWorker } from "./commandSupport";
+import { readModelRopeInfo } from "./modelShape";
+import { scoredWindow } from "./perplexity";
+import { nHatChoices } from "./search/candidate";
+import { searchLongropeFactors } from "./search/longropeSearch";
+
+export const searchUsage =
+  `search --model M --scale S --target-length N --out F.json [--original-context L] [--n-hat auto|N (default 0)] [--budget SECONDS] [--checkpoint F] [--population 64] [--iterations 40] ${sampleUsage}`;
+
+export async function runSearchCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      ...sampleOptions,
+      scale: { type: "string" },
+      "target-length": { type: "string" },
+      "n-hat": { type: "string" },
+      budget: { type: "string" },
+      checkpoint: { type: "string" },
+      population: { type: "string" },
+      iterations: { type: "string" },
+      out: { type: "string" },
+    },
+  });
+  const modelPath = requireModel(values.model);
+  if (!values.out) throw new RepoQaError("--out must name the factors JSON file to write.", "bad-input");
+  const info = await readModelRopeInfo(modelPath);
+  const targetLength = wholeNumber(values["target-length"], "--target-length");
+  const originalContext = values["original-context"] !== undefined
+    ? wholeNumber(values["original-context"], "--original-context")
+    : values.scale !== undefined ? Math.round(targetLength / Number(values.scale)) : info.originalContext;
+  if (values.scale !== undefined && Math.abs(Number(values.scale) - targetLength / originalContext) > 1e-6) {
+    throw new RepoQaError(`--scale ${values.scale} does not match --target-length ${targetLength} ÷ --original-context ${originalContext}; give two of the three.`, "bad-input");
+  }
+  const nHat = values["n-hat"] === undefined ? 0 : values["n-hat"] === "auto" ? "auto" : wholeNumber(values["n-hat"], "--n-hat");
+  if (nHat !== "auto" && !nHatChoices.includes(nHat)) {
+    throw new RepoQaError(`--n-hat must be "auto" or one of ${nHatChoices.join(", ")}.`, "bad-input");
+  }
+  const threads = wholeNumber(values.threads, "--threads", defaultThreads());
+  const population = wholeNumber(values.population, "--population", 64);
+  const sizes = {
+    populationSize: population,
+    parents: Math.max(2, Math.round(population / 2)),
+    mutations: Math.max(1, Math.round(population / 4)),
+    crossovers: Math.max(1, Math.round(population / 4)),
+    iterations: wholeNumber(values.iterations, "--iterations", 40),
+  };
+  const searchCount = wholeNumber(values["search-samples"], "--search-samples", 1);
+  const seed = wholeNumber(values.seed, "--seed", 1);
+  const factors = await withWorker(values.gpu, async (worker, signal) => {
+    const samples = await loadSamples({ worker, values, modelPath, sampleTokens: targetLength, searchCount, evalCount: 0, threads, signal });
+    return searchLongropeFactors({
+      worker, modelPath, targetLength, originalContext, nHat, samples: samples.search, seed, threads, signal,
+      samplesLabel: `${samples.search.length} sample(s) of ${samples.source}`,
+      budgetSeconds: values.budget === undefined ? undefined : Number(values.budget),
+      checkpointPath: values.checkpoint ? path.resolve(values.checkpoint) : undefined,
+      scoreLast: await scoredWindow(modelPath),
+      sizes,
+      onProgress: (p) => process.stderr.write(
+        `iteration ${p.iteration}/${p.iterations}: ${p.evaluations} evaluated, best ppl ${p.best?.fitness.toFixed(4)} ` +
+        `λ=[${p.best?.factors.map((f) => f.toFixed(3)).join(", ")}] n̂=${p.best?.nHat} (${(p.elapsedMs / 1000).toFixed(0)} s)\n`),
+    });
+  });
+  await writeFile(values.out, JSON.stringify(factors, null, 2) + "\n");
+  process.stderr.write(`best ppl ${factors.ppl.toFixed(4)} after ${factors.search.evaluations} evaluations (${factors.search.stoppedBy}); wrote ${values.out}\n`);
+  if (values.json) process.stdout.write(JSON.stringify(factors) + "\n");
+  return factors.search.stoppedBy === "cancelled" ? 130 : 0;
+}
