@@ -89,13 +89,13 @@ export async function makeSyntheticModel(options: SyntheticModelOptions): Promis
   ];
   await buildGguf(options.outPath, {
     metadata,
-    tensors: tensorSpecs(shape, typeIds[type], seed, long, short),
+    tensors: syntheticTensors(shape, typeIds[type], seed, long, short),
     signal: options.signal,
     onProgress: options.onProgress,
   });
 }
 
-function tensorSpecs(shape: ModelShape, type: number, seed: number, long: number[], short: number[]): TensorSpec[] {
+export function syntheticTensors(shape: ModelShape, type: number, seed: number, long: number[], short: number[]): TensorSpec[] {
   const e = shape.embedding;
   const headDim = e / shape.heads;
   const kv = shape.kvHeads * headDim;
@@ -131,8 +131,9 @@ function tensorSpecs(shape: ModelShape, type: number, seed: number, long: number
  * gigabytes of fresh randomness would only slow the script down, and values do not change the speed.
  */
 function randomFill(type: number, seed: number, std: number): TensorSpec["fill"] {
-  const block = randomBlock(type, seed, std);
+  let block: Buffer | undefined;
   return (chunk, offset) => {
+    block ??= randomBlock(type, seed, std);
     for (let pos = 0; pos < chunk.length; ) {
       const from = (offset + pos) % block.length;
       pos += block.copy(chunk, pos, from, Math.min(block.length, from + chunk.length - pos));

@@ -19,6 +19,12 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "lrq-gguf-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = promisify(execFile);
+/** Runs child probes two at a time (one llama.cpp thread each): more would oversubscribe two cores. */
+async function inPairs<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((job) => job()))));
+  return results;
+}
 interface ProbeResult { nll: number; scored: number; trainContextSize: number; generated: number[] }
 /** Loads a model in a child process (node-llama-cpp) and scores a fixed text. */
 async function probe(modelPath: string, extra: Record<string, unknown> = {}): Promise<ProbeResult> {
@@ -149,12 +155,12 @@ describe("rope_freqs and extendModel in llama.cpp (child process)", () => {
     const fours = path.join(dir, "fours.gguf");
     await patchGguf(models.stories, ones, { tensors: { "rope_freqs.weight": new Float32Array(4).fill(1) } });
     await patchGguf(models.stories, fours, { tensors: { "rope_freqs.weight": new Float32Array(4).fill(4) } });
-    const [original, withOnes, withFours, linear] = await Promise.all([
-      probe(models.stories),
-      probe(ones),
-      probe(fours),
+    const [original, withOnes, withFours, linear] = await inPairs([
+      () => probe(models.stories),
+      () => probe(ones),
+      () => probe(fours),
       // Non-integer floats: integer-valued numbers are sent as INT and ignored for float keys.
-      probe(models.stories, { metadataOverrides: { llama: { rope: { scaling: { type: "linear", factor: 4 + 1e-9 } } } } }),
+      () => probe(models.stories, { metadataOverrides: { llama: { rope: { scaling: { type: "linear", factor: 4 + 1e-9 } } } } }),
     ]);
     assert.ok(original.scored > 50);
     assert.equal(withOnes.nll, original.nll);

@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { makeSyntheticModel, shapes, syntheticTensors } from "../../scripts/make-synthetic-model";
+import { extendModel } from "../../src/longrope/extend";
+import { GGML_TYPE, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
+
+const repoRoot = path.resolve(__dirname, "../..");
+const tokenizerFrom = path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf");
+const dir = mkdtempSync(path.join(os.tmpdir(), "lrq-synth-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = promisify(execFile);
+/** Runs child probes two at a time (one llama.cpp thread each): more would oversubscribe two cores. */
+async function inPairs<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
+  const results: T[] = [];
+  for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((job) => job()))));
+  return results;
+}
+const text = Array.from({ length: 14 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog.`).join("\n");
+async function probe(modelPath: string, contextSize: number, generate = 0) {
+  const { stdout } = await run(process.execPath, ["test/unit/support/llamaProbe.mjs",
+    JSON.stringify({ modelPath, contextSize, text, scoreLast: 16, generate })], { cwd: repoRoot, timeout: 60_000 });
+  return JSON.parse(stdout.split("\n@@probe ").at(-1)!) as { nll: number; scored: number; generated: number[]; trainContextSize: number };
+}
+
+describe("synthetic models of real shapes", () => {
+  it("phi4-mini has Phi-4-mini's tensors: 32 layers, fused QKV for 24/8 heads, 48 LongRoPE pairs, 3.8B parameters", () => {
+    const tensors = syntheticTensors(shapes["phi4-mini"]!, GGML_TYPE.Q8_0, 1, new Array(48).fill(1), new Array(48).fill(1));
+    const dims = new Map(tensors.map((t) => [t.name, t.dims]));
+    assert.equal(tensors.length, 4 + 32 * 6, "token_embd, output_norm, 2 factor tensors (tied embeddings: no output.weight), 6 per layer");
+    assert.ok(!dims.has("output.weight"));
+    assert.deepEqual(dims.get("token_embd.weight"), [3072, 200064]);
+    assert.deepEqual(dims.get("blk.31.attn_qkv.weight"), [3072, 3072 + 2 * 8 * 128]);
+    assert.deepEqual(dims.get("blk.0.ffn_up.weight"), [3072, 2 * 8192]);
+    assert.deepEqual(dims.get("blk.0.ffn_down.weight"), [8192, 3072]);
+    assert.deepEqual(dims.get("rope_factors_long.weight"), [48]);
+    const params = tensors.reduce((n, t) => n + t.dims.reduce((a, b) => a * b, 1), 0);
+    assert.ok(params > 3.8e9 && params < 3.9e9, `${params} parameters`);
+    const bytes = tensors.reduce((n, t) => n + tensorByteSize(t.type, t.dims)!, 0);
+    assert.ok(bytes > 4e9 && bytes < 4.2e9, `Q8_0 file ≈ ${(bytes / 1e9).toFixed(2)} GB`);
+  });
+
+  for (const type of ["f32", "q8_0"] as const) {
+    it(`tiny-phi3 (${type}) is labelled synthetic, carries the copied tokenizer, loads in llama.cpp and generates`, async () => {
+      const out = path.join(dir, `tiny-${type}.gguf`);
+      await makeSyntheticModel({ shape: shapes["tiny-phi3"]!, outPath: out, tokenizerFrom, type });
+      const h = await readGgufHeader(out);
+      const source = await readGgufHeader(tokenizerFrom);
+      assert.equal(h.metadata.get("general.architecture")?.value, "phi3");
+      assert.match(String(h.metadata.get("general.name")?.value), /SYNTHETIC/);
+      assert.equal(h.metadata.get("longrope_qa.synthetic")?.value, true);
+      const tokens = h.metadata.get("tokenizer.ggml.tokens")?.value as string[];
+      assert.equal(tokens.length, 32064);
+      assert.deepEqual(tokens.slice(0, 32000), source.metadata.get("tokenizer.ggml.tokens")?.value);
+      const result = await probe(out, 1024, 8);
+      assert.equal(result.trainContextSize, 4096);
+      assert.equal(result.generated.length, 8);
+      assert.ok(Number.isFinite(result.nll) && result.scored > 0);
+    });
+  }
+
+  it("round-trips through extend with long/short factors; llama.cpp picks them by the configured context size", async () => {
+    const base = path.join(dir, "tiny-base.gguf");
+    await makeSyntheticModel({ shape: shapes["tiny-phi3"]!, outPath: base, tokenizerFrom, type: "f32" });
+    const ones = new Array(6).fill(1);
+    const eights = new Array(6).fill(8);
+    const variant = async (name: string, long: number[], short: number[]) => {
+      const out = path.join(dir, `${name}.gguf`);
+      const sidecar = await extendModel({ modelPath: base, outPath: out, longFactors: long, shortFactors: short, targetContext: 8192, originalContext: 512 });
+      assert.equal(sidecar.storage, "rope_factors_long/short");
+      return out;
+    };
+    const mixed = await variant("mixed", eights, ones);
+    const allOnes = await variant("ones", ones, ones);
+    const allEights = await variant("eights", eights, eights);
+    const h = await readGgufHeader(mixed);
+    assert.equal(h.metadata.get("phi3.context_length")?.value, 8192);
+    assert.equal(h.metadata.get("phi3.rope.scaling.original_context_length")?.value, 512);
+    assert.equal(h.metadata.get("phi3.rope.scaling.type")?.value, "longrope");
+    // At 512 (= L_orig) the short factors apply, beyond it the long ones: results match the uniform models exactly.
+    const [mixedShort, mixedLong, onesShort, eightsLong] = await inPairs([
+      () => probe(mixed, 512), () => probe(mixed, 1024), () => probe(allOnes, 512), () => probe(allEights, 1024),
+    ]);
+    assert.equal(mixedShort.nll, onesShort.nll);
+    assert.equal(mixedLong.nll, eightsLong.nll);
+    assert.ok(Math.abs(mixedLong.nll - mixedShort.nll) > 1e-3 * mixedShort.nll, `long ${mixedLong.nll} vs short ${mixedShort.nll}`);
+  });
+});
