@@ -10,6 +10,7 @@ import type { TokenCounter } from "../workspace/types";
 import { RepoQaError, type RepoQaErrorCode } from "../util/errors";
 import {
   isEngineFrame,
+  type EngineErrorCode,
   type EngineFrame,
   type EngineRequest,
   type EngineResults,
@@ -140,7 +141,7 @@ export class EngineHost implements TokenCounter {
       pending.resolve(frame.result);
     } else {
       this.pending.delete(frame.id);
-      pending.reject(new RepoQaError(frame.message, frame.code as RepoQaErrorCode));
+      pending.reject(new RepoQaError(frame.message, toErrorCode(frame.code)));
     }
   }
 
@@ -163,4 +164,8 @@ export class EngineHost implements TokenCounter {
     for (const p of pending) p.reject(error);
     return error;
   }
+}
+
+function toErrorCode(code: EngineErrorCode): RepoQaErrorCode {
+  return code === "bad-request" ? "bad-input" : code;
 }

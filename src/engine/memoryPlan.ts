@@ -14,9 +14,16 @@ export interface AttentionShape {
   readonly valueLength: number;
 }
 
-export function kvBytesPerToken(shape: AttentionShape, type: KvCacheType): number {
-  const perLayer = shape.headCountKv * (shape.keyLength + shape.valueLength) * kvElementBytes[type];
+/** `valueType` differs from `type` when V stays f16 (llama.cpp quantizes V only with flash attention). */
+export function kvBytesPerToken(shape: AttentionShape, type: KvCacheType, valueType: KvCacheType = type): number {
+  const perLayer = shape.headCountKv * (shape.keyLength * kvElementBytes[type] + shape.valueLength * kvElementBytes[valueType]);
   return Math.ceil(shape.layers * perLayer);
+}
+
+/** Why llama.cpp would refuse this cache type for this model (quantized blocks hold 32 values), or undefined. */
+export function kvTypeProblem(shape: AttentionShape, type: KvCacheType): string | undefined {
+  if (type === "f16" || (shape.keyLength % 32 === 0 && shape.valueLength % 32 === 0)) return undefined;
+  return `its attention head dimension ${shape.keyLength} is not a multiple of the ${type} block size 32`;
 }
 
 export interface FitQuestion {

@@ -7,6 +7,8 @@ import { WorkerError, firstLine } from "./workerError";
 
 export interface LoadedModel {
   readonly llama: Llama;
+  /** Default: on with a GPU backend, off on CPU (slower there for small models). */
+  readonly flashAttention: boolean;
   readonly model: LlamaModel;
   readonly settings: EngineSettings;
   readonly threads: number;
@@ -76,6 +78,8 @@ export async function loadModel(settings: EngineSettings, onProgress: (fraction:
     valueLength: arch.attention?.value_length ?? headDim,
   };
   const trainContextSize = model.trainContextSize;
+  const kvType = settings.kvCacheType ?? "f16";
+  const flashAttention = settings.flashAttention ?? llama.gpu !== false;
   const info: ModelInfo = {
     modelPath: settings.modelPath,
     name: gguf.metadata.general?.name ?? settings.modelPath.split(/[\\/]/).pop() ?? "model",
@@ -84,9 +88,9 @@ export async function loadModel(settings: EngineSettings, onProgress: (fraction:
     maxContextSize: settings.maxContextSize ?? trainContextSize,
     gpu: llama.gpu,
     ropeScaling: describeRopeScaling(arch.rope?.scaling, (gguf.fullTensorInfo ?? []).map((t) => t.name)),
-    kvBytesPerToken: kvBytesPerToken(shape, settings.kvCacheType ?? "f16"),
+    kvBytesPerToken: kvBytesPerToken(shape, kvType, flashAttention ? kvType : "f16"),
   };
-  return { llama, model, settings, threads, shape, info };
+  return { llama, model, settings, threads, shape, info, flashAttention };
 }
 
 function firstNumber(value: number | number[] | undefined): number | undefined {

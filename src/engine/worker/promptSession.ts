@@ -6,7 +6,7 @@
  */
 import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp";
 import type { AskRequest, AskResult, IngestResult } from "../protocol";
-import { formatBytes, formatTokens, planFit } from "../memoryPlan";
+import { formatBytes, formatTokens, kvTypeProblem, planFit } from "../memoryPlan";
 import type { LoadedModel } from "./modelLoader";
 import { saveRepoState, tryLoadRepoState } from "./savedState";
 import type { StateStore } from "./stateStore";
@@ -182,11 +182,14 @@ export class PromptSession {
       );
     }
     if (this.sequence && this.sequence.contextSize >= needed) return this.sequence;
+    const { settings, threads, flashAttention } = this.loaded;
+    const kvProblem = kvTypeProblem(this.loaded.shape, settings.kvCacheType ?? "f16");
+    if (kvProblem) {
+      throw new WorkerError("bad-request", `${info.name} cannot use a ${settings.kvCacheType} KV cache (${kvProblem}); set longropeQa.kvCacheType to f16.`);
+    }
     await this.dispose();
     const contextSize = Math.min(info.maxContextSize, Math.ceil(needed / contextGranule) * contextGranule);
     await this.checkMemory(contextSize);
-    const { settings, threads } = this.loaded;
-    const flashAttention = settings.flashAttention ?? this.loaded.llama.gpu !== false;
     const kvType = settings.kvCacheType && settings.kvCacheType !== "f16" ? settings.kvCacheType : undefined;
     try {
       this.context = await this.loaded.model.createContext({
@@ -199,26 +202,30 @@ export class PromptSession {
         experimentalKvCacheValueType: flashAttention ? (kvType?.toUpperCase() as "Q8_0" | "Q4_0" | undefined) : undefined,
       });
     } catch (error) {
-      throw new WorkerError("out-of-memory", `Could not allocate a ${formatTokens(contextSize)}-token context (${firstLine(error)}); ${await this.fitHint(contextSize)}`, { cause: error });
+      const hint = await this.fitHint(contextSize);
+      throw new WorkerError("out-of-memory", `Could not allocate a ${formatTokens(contextSize)}-token context (${firstLine(error)}); ${hint}.`, { cause: error });
     }
     this.sequence = this.context.getSequence();
     return this.sequence;
   }
 
+  /** The memory estimate before allocating: KV bytes per token × tokens against free memory, and what fits instead. */
   private async checkMemory(contextSize: number): Promise<void> {
-    const fit = planFit({ shape: this.loaded.shape, type: this.loaded.settings.kvCacheType ?? "f16", contextTokens: contextSize, availableBytes: await this.freeBytes() });
-    if (!fit.fits) {
+    const free = await this.freeBytes();
+    const needed = this.loaded.info.kvBytesPerToken * contextSize;
+    process.stderr.write(`KV cache estimate: ${formatBytes(needed)} for ${contextSize} tokens (${formatBytes(free)} free)\n`);
+    if (needed > free) {
       throw new WorkerError(
         "out-of-memory",
-        `A ${formatTokens(contextSize)}-token context needs ${formatBytes(fit.neededBytes)} of KV cache, more than is free; ` +
-          `set ${fit.suggestion || "a smaller model"} (longropeQa.kvCacheType, or exclude files).`,
+        `A ${formatTokens(contextSize)}-token context needs ${formatBytes(needed)} of KV cache but ${formatBytes(free)} is free; ` +
+          `${await this.fitHint(contextSize)} (longropeQa.kvCacheType, or exclude files to shrink the prompt).`,
       );
     }
   }
 
   private async fitHint(contextSize: number): Promise<string> {
     const fit = planFit({ shape: this.loaded.shape, type: this.loaded.settings.kvCacheType ?? "f16", contextTokens: contextSize, availableBytes: await this.freeBytes() });
-    return fit.suggestion ? `try ${fit.suggestion}.` : "close other programs or choose a smaller model.";
+    return fit.suggestion ? `use a ${fit.suggestion}` : "close other programs or choose a smaller model";
   }
 
   private async freeBytes(): Promise<number> {
