@@ -33,15 +33,16 @@ function preconditions() {
 /** The engine worker of a closed window must be gone: no orphan survives the extension host. */
 async function checkEngineExited(results) {
   const title = "[runner] the engine worker process exits when the window closes";
-  const pid = results?.facts?.enginePid;
-  if (typeof pid !== "number") {
+  const pids = [...new Set([results?.facts?.enginePid, results?.facts?.enginePidAtEnd])].filter((p) => typeof p === "number");
+  if (pids.length === 0) {
     report.add(title, "failed", 0, "The suite recorded no engine pid (longropeQa.test.enginePid gave none).");
     return;
   }
   const t0 = performance.now();
-  const exited = await waitForExit(pid, 15_000);
-  report.add(title, exited ? "passed" : "failed", performance.now() - t0,
-    exited ? undefined : `Engine worker pid ${pid} is still running 15 s after the window closed.`);
+  const alive = [];
+  for (const pid of pids) if (!(await waitForExit(pid, 15_000))) alive.push(pid);
+  report.add(title, alive.length === 0 ? "passed" : "failed", performance.now() - t0,
+    alive.length === 0 ? undefined : `Engine worker pid(s) ${alive.join(", ")} still running 15 s after the window closed.`);
 }
 
 async function runPhases(install) {
@@ -59,11 +60,22 @@ async function runPhases(install) {
     fs.writeFileSync(path.join(state.dirs.exchange, "phase.json"), JSON.stringify({ phase }));
     console.log(`[runner] ${phase} window: opening ${state.dirs.workspace}`);
     const { exitCode } = await runWindow({
-      context, server: state.server, dirs: state.dirs, repoRoot, suiteEntry, outputDir, timeoutMs, shots, verbose,
+      phase, context, server: state.server, dirs: state.dirs, repoRoot, suiteEntry, outputDir, timeoutMs, shots, verbose,
     });
     const results = report.addPhase(state.dirs.exchange, phase, exitCode);
     if (phase === "main") await checkEngineExited(results);
   }
+}
+
+/** The server's logs (extension host, the extension's output channel) survive the run in test/output/logs. */
+function keepLogs(dirs) {
+  if (!dirs) return;
+  const target = path.join(outputDir, "logs");
+  fs.rmSync(target, { recursive: true, force: true });
+  fs.mkdirSync(target, { recursive: true });
+  const logs = path.join(dirs.userData, "logs");
+  if (fs.existsSync(logs)) fs.cpSync(logs, target, { recursive: true });
+  if (fs.existsSync(dirs.serverLog)) fs.copyFileSync(dirs.serverLog, path.join(target, "code-server.log"));
 }
 
 let cleaning;
@@ -77,6 +89,7 @@ function cleanup() {
         `Killed ${leftovers.length} leftover process(es):\n` + leftovers.map((p) => `${p.pid} ${p.command}`).join("\n"));
     }
     const peak = state.sampler?.stop();
+    keepLogs(state.dirs);
     if (state.dirs && state.tailServerLog) console.log(`[runner] code-server log (tail):\n${tail(state.dirs.serverLog)}`);
     removeRunDirs(state.dirs);
     if (state.dirs && fs.existsSync(state.dirs.root)) report.add("[runner] temp folder removed", "failed", 0, state.dirs.root);

@@ -17,6 +17,8 @@ export function testSettings() {
     "longropeQa.modelPath": modelPath,
     "longropeQa.gpu": "cpu",
     "longropeQa.threads": Math.max(1, Math.min(4, os.availableParallelism())),
+    // Short answers keep the suite fast and leave room for history in stories260K's 2048-token context.
+    "longropeQa.maxAnswerTokens": 48,
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,
     "security.workspace.trust.enabled": false,
@@ -25,6 +27,7 @@ export function testSettings() {
     "telemetry.telemetryLevel": "off",
     "update.mode": "none",
     "chat.disableAIFeatures": true,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
     "git.enabled": false,
   };
 }

@@ -59,7 +59,7 @@ async function serveScreenshots(page, exchange, outputDir, shots, stopped) {
  * Opens one window that runs the suite and waits for its exit code. Resolves {exitCode, logs}; rejects with a
  * clear message when the workbench does not report within `timeoutMs`.
  */
-export async function runWindow({ context, server, dirs, repoRoot, suiteEntry, outputDir, timeoutMs, shots, verbose }) {
+export async function runWindow({ phase, context, server, dirs, repoRoot, suiteEntry, outputDir, timeoutMs, shots, verbose }) {
   const page = await context.newPage();
   const logs = [];
   // The page's console repeats the workbench log; keep it for diagnostics, print only the workbench's.
@@ -86,7 +86,15 @@ export async function runWindow({ context, server, dirs, repoRoot, suiteEntry, o
         `(set LONGROPE_QA_IT_TIMEOUT_MS to wait longer). Last workbench output:\n` + logs.slice(-25).join("\n"),
       )), timeoutMs);
     });
-    const exitCode = await Promise.race([reported, timeout]);
+    const failedShot = () => {
+      fs.mkdirSync(outputDir, { recursive: true });
+      return page.screenshot({ path: path.join(outputDir, `failed-${phase}.png`), timeout: 10_000 }).catch(() => {});
+    };
+    const exitCode = await Promise.race([reported, timeout]).catch(async (error) => {
+      await failedShot();
+      throw error;
+    });
+    if (exitCode !== 0) await failedShot();
     return { exitCode, logs };
   } finally {
     clearTimeout(timer);

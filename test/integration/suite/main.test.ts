@@ -1,19 +1,89 @@
-/** Phase "main": a fresh window on the fixture repo. */
+/**
+ * Phase "main": a fresh window on the fixture repo, the real engine and stories260K (settings written by the
+ * runner). Every check reads the chat back from the webview's DOM, not from the extension's state.
+ */
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
-import { extension, sleep, waitFor } from "./helpers";
+import { recordFact, requestScreenshot } from "./exchange";
+import { askAndWatch, assistantMessages, isRunning } from "./asking";
+import { extension, readTranscript, setSetting, sleep, waitFor } from "./helpers";
+import { citationSuite } from "./citation.test";
+
+export const QUESTIONS = ["What does greet do?", "Tell me a long story about this repo.", "Which files add numbers?"];
 
 export function mainPhaseSuites(): void {
   describe("LongRoPE Repo QA in a real VS Code window", () => {
+    // The runner checks, after the window closed, that no engine worker seen here still runs.
+    after(async () => {
+      const pid = await vscode.commands.executeCommand<number | undefined>("longropeQa.test.enginePid").then(undefined, () => undefined);
+      recordFact("enginePidAtEnd", pid);
+    });
+
     it("is installed and stays inactive until its command or view is used", async () => {
       const ext = extension();
-      await sleep(1500); // let startup activations (`*`, onStartupFinished) happen if there were any
+      await sleep(1500); // startup activations (`*`, onStartupFinished) would have happened by now
       assert.equal(ext.isActive, false, "the extension activated without its command or view being used");
     });
 
-    it("activates on its command", async () => {
-      await vscode.commands.executeCommand("longropeQa.ask", "What does greet do?").then(undefined, () => undefined);
-      await waitFor("activation", () => (extension().isActive ? true : undefined), 10_000);
+    it('"Ask about this repo" activates it and streams an answer into the sidebar', async () => {
+      const watched = await askAndWatch(QUESTIONS[0]!);
+      assert.ok(extension().isActive, "the command did not activate the extension");
+      assert.ok(watched.result && !watched.result.cancelled, "the answer did not complete");
+      assert.ok(watched.result.generatedTokens > 0, "no token was generated");
+      assert.ok(watched.partialsSeen >= 1, "the page never showed a partial answer while streaming");
+      const t = await readTranscript();
+      assert.equal(t.streaming, false);
+      assert.deepEqual(t.messages.map((m) => m.role), ["user", "assistant"]);
+      assert.equal(t.messages[0]!.text, QUESTIONS[0]);
+      assert.ok(t.messages[1]!.text.length > 0, "the answer shown in the page is empty");
+
+      const pid = await vscode.commands.executeCommand<number | undefined>("longropeQa.test.enginePid");
+      assert.equal(typeof pid, "number", "no engine worker pid while a model is loaded");
+      assert.ok(isRunning(pid!), `engine worker pid ${pid} is not running`);
+      recordFact("enginePid", pid);
+      await requestScreenshot("sidebar-answer");
+    });
+
+    it("Stop cancels the answer being generated", async () => {
+      // A long answer, so that Stop lands while it streams even on a fast machine.
+      await setSetting("longropeQa.maxAnswerTokens", 700);
+      const watched = await askAndWatch(QUESTIONS[1]!, { stopWithSelector: "#stop" }).finally(() =>
+        setSetting("longropeQa.maxAnswerTokens", undefined),
+      );
+      assert.ok(watched.stopClicked, "the Stop button could not be clicked while the answer streamed");
+      assert.ok(!watched.result || watched.result.cancelled, "the answer ran to its end instead of stopping");
+      const t = await readTranscript();
+      assert.equal(t.streaming, false, "the page still shows an answer streaming after Stop");
+      assert.equal(assistantMessages(t).length, 2);
+    });
+
+    it("answers a second question after a stop", async () => {
+      const watched = await askAndWatch(QUESTIONS[2]!);
+      assert.ok(watched.result && !watched.result.cancelled, "the second answer did not complete");
+      const t = await readTranscript();
+      assert.deepEqual(t.messages.filter((m) => m.role === "user").map((m) => m.text), QUESTIONS);
+      const answers = assistantMessages(t);
+      assert.equal(answers.length, 3);
+      assert.ok(answers[2]!.text.length > 0, "the second answer shown in the page is empty");
+    });
+
+    citationSuite();
+
+    it("shows an error that names an invalid model path", async () => {
+      const missing = "/nonexistent/longrope-qa-test/missing-model.gguf";
+      const configured = vscode.workspace.getConfiguration("longropeQa").get<string>("modelPath");
+      await setSetting("longropeQa.modelPath", missing);
+      try {
+        await waitFor("the setting to apply", () =>
+          vscode.workspace.getConfiguration("longropeQa").get<string>("modelPath") === missing ? true : undefined, 5000);
+        const watched = await askAndWatch("Does this still work?");
+        assert.equal(watched.result, undefined, "an answer came back from a model file that does not exist");
+        const error = await waitFor("an error message in the page", async () =>
+          (await readTranscript()).messages.filter((m) => m.role === "error").at(-1));
+        assert.ok(error.text.includes(missing), `the error does not name the path: "${error.text}"`);
+      } finally {
+        await setSetting("longropeQa.modelPath", configured);
+      }
     });
   });
 }
