@@ -22,7 +22,7 @@ const commands = new Map<string, CommandEntry>([
     run: runFactorsCommand,
   }],
   ["extend", {
-    usage: "extend --model M --factors F.json [--short-factors F2.json] --target-context N --out PATH [--original-context L] [--attn-factor A]",
+    usage: "extend --model M --factors F.json [--short-factors F2.json] --target-context N --out PATH [--original-context L] [--attn-factor A] [--relative-to-model]",
     run: runExtendCommand,
   }],
   ["eval", { usage: evalUsage, run: runEvalCommand }],

@@ -16,6 +16,7 @@ export async function runExtendCommand(args: string[]): Promise<number> {
       "original-context": { type: "string" },
       "attn-factor": { type: "string" },
       out: { type: "string" },
+      "relative-to-model": { type: "boolean" },
       json: { type: "boolean" },
     },
   });
@@ -43,6 +44,7 @@ export async function runExtendCommand(args: string[]): Promise<number> {
       targetContext,
       originalContext,
       attnFactor: values["attn-factor"] ? Number(values["attn-factor"]) : undefined,
+      relativeTo: values["relative-to-model"] ? "model" : "base",
       method: long.method,
       nHat: long.nHat,
       source: long.source,

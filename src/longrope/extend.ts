@@ -8,7 +8,9 @@ import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { RepoQaError } from "../util/errors";
 import { attentionScale, type RopeMethod } from "./factors";
-import { gguf, metadataNumber, metadataString, patchGguf, readGgufHeader, type GgufPatch, type GgufValue } from "./gguf/index";
+import {
+  gguf, metadataNumber, metadataString, patchGguf, readF32Tensor, readGgufHeader, type GgufHeader, type GgufPatch, type GgufValue,
+} from "./gguf/index";
 
 export interface ExtendModelOptions {
   readonly modelPath: string;
@@ -19,8 +21,14 @@ export interface ExtendModelOptions {
   readonly shortFactors?: readonly number[];
   readonly targetContext: number;
   readonly originalContext: number;
-  /** Default: sqrt(1 + ln s / ln L_orig). */
+  /** Default: sqrt(1 + ln s / ln L_orig), with s and L_orig of the written model. */
   readonly attnFactor?: number;
+  /**
+   * "model": the factors extend the model's current long factors (progressive extension of a LongRoPE model, e.g. a
+   * 128k phi3 to 256k): each written λ is the product of both, and the model's own original context (the long/short
+   * switch) is kept. Default "base": the factors are relative to the trained RoPE and replace whatever was there.
+   */
+  readonly relativeTo?: "base" | "model";
   /** Default: "longrope". */
   readonly method?: RopeMethod;
   readonly nHat?: number;
@@ -75,21 +83,25 @@ export async function extendModel(options: ExtendModelOptions): Promise<Extended
     throw new RepoQaError("Target and original context must be positive whole numbers of tokens.", "bad-input");
   }
   const scale = targetContext / originalContext;
-  const attnFactor = options.attnFactor ?? attentionScale(scale, originalContext);
-  const useLongrope = arch === "phi3" || options.shortFactors !== undefined;
+  const current = options.relativeTo === "model" ? await currentLongFactors(modelPath, header, arch) : undefined;
+  const longFactors = options.longFactors.map((f, i) => f * (current?.factors?.[i] ?? 1));
+  // The written model's own L_orig: where llama.cpp switches from short to long factors.
+  const writtenOriginal = current?.originalContext ?? originalContext;
+  const attnFactor = options.attnFactor ?? attentionScale(targetContext / writtenOriginal, writtenOriginal);
+  const useLongrope = arch === "phi3" || options.shortFactors !== undefined || current?.storage === "rope_factors_long/short";
   const hasShort = header.tensors.some((t) => t.name === "rope_factors_short.weight");
   const tensors: Record<string, Float32Array> = {};
   if (useLongrope) {
-    tensors["rope_factors_long.weight"] = Float32Array.from(options.longFactors);
+    tensors["rope_factors_long.weight"] = Float32Array.from(longFactors);
     if (options.shortFactors) tensors["rope_factors_short.weight"] = Float32Array.from(options.shortFactors);
     else if (!hasShort) tensors["rope_factors_short.weight"] = new Float32Array(dims / 2).fill(1);
   } else {
-    tensors["rope_freqs.weight"] = Float32Array.from(options.longFactors);
+    tensors["rope_freqs.weight"] = Float32Array.from(longFactors);
   }
   const metadata: Record<string, GgufValue> = {
     [`${arch}.context_length`]: gguf.u32(targetContext),
     [`${arch}.rope.scaling.type`]: gguf.string(useLongrope ? "longrope" : "none"),
-    [`${arch}.rope.scaling.original_context_length`]: gguf.u32(originalContext),
+    [`${arch}.rope.scaling.original_context_length`]: gguf.u32(writtenOriginal),
     [`${arch}.rope.scaling.attn_factor`]: gguf.f32(attnFactor),
   };
   await patchGguf(modelPath, outPath, {
@@ -116,7 +128,7 @@ export async function extendModel(options: ExtendModelOptions): Promise<Extended
     ...(options.nHat !== undefined ? { nHat: options.nHat } : {}),
     ...(options.source !== undefined ? { source: options.source } : {}),
     storage: useLongrope ? "rope_factors_long/short" : "rope_freqs",
-    longFactors: [...options.longFactors],
+    longFactors: [...longFactors],
     ...(options.shortFactors ? { shortFactors: [...options.shortFactors] } : {}),
     createdAt: new Date().toISOString(),
   };
@@ -127,6 +139,17 @@ export async function extendModel(options: ExtendModelOptions): Promise<Extended
     throw e;
   }
   return sidecar;
+}
+
+async function currentLongFactors(modelPath: string, header: GgufHeader, arch: string) {
+  for (const [name, storage] of [["rope_factors_long.weight", "rope_factors_long/short"], ["rope_freqs.weight", "rope_freqs"]] as const) {
+    const factors = await readF32Tensor(modelPath, header, name);
+    if (factors) {
+      const originalContext = metadataNumber(header, `${arch}.rope.scaling.original_context_length`) ?? metadataNumber(header, `${arch}.context_length`)!;
+      return { factors, storage, originalContext };
+    }
+  }
+  return { factors: undefined, storage: undefined, originalContext: undefined };
 }
 
 function checkFactors(factors: readonly number[], pairs: number, which: string): void {

@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { makeSyntheticModel, shapes, syntheticTensors } from "../../scripts/make-synthetic-model";
 import { extendModel } from "../../src/longrope/extend";
-import { GGML_TYPE, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
+import { GGML_TYPE, readF32Tensor, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const tokenizerFrom = path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf");
@@ -89,5 +89,21 @@ describe("synthetic models of real shapes", () => {
     assert.equal(mixedShort.nll, onesShort.nll);
     assert.equal(mixedLong.nll, eightsLong.nll);
     assert.ok(Math.abs(mixedLong.nll - mixedShort.nll) > 1e-3 * mixedShort.nll, `long ${mixedLong.nll} vs short ${mixedShort.nll}`);
+  });
+
+  it("extends a LongRoPE model progressively: factors multiply the model's long factors, L_orig is kept", async () => {
+    const base = path.join(dir, "tiny-progressive.gguf");
+    await makeSyntheticModel({ shape: shapes["tiny-phi3"]!, outPath: base, tokenizerFrom, type: "f32" });
+    const out = path.join(dir, "tiny-progressive-x2.gguf");
+    await extendModel({ modelPath: base, outPath: out, longFactors: new Array(6).fill(2), targetContext: 8192, originalContext: 4096, relativeTo: "model" });
+    const [before, after] = [await readGgufHeader(base), await readGgufHeader(out)];
+    const oldLong = Array.from((await readF32Tensor(base, before, "rope_factors_long.weight"))!);
+    const newLong = Array.from((await readF32Tensor(out, after, "rope_factors_long.weight"))!);
+    assert.deepEqual(newLong, oldLong.map((f) => Math.fround(2 * f)));
+    assert.deepEqual(await readF32Tensor(out, after, "rope_factors_short.weight"), await readF32Tensor(base, before, "rope_factors_short.weight"));
+    assert.equal(after.metadata.get("phi3.rope.scaling.original_context_length")?.value, 512);
+    assert.equal(after.metadata.get("phi3.context_length")?.value, 8192);
+    const attn = after.metadata.get("phi3.rope.scaling.attn_factor")?.value as number;
+    assert.ok(Math.abs(attn - Math.sqrt(1 + Math.log(16) / Math.log(512))) < 1e-6);
   });
 });

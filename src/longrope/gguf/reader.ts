@@ -184,3 +184,18 @@ function invalid(path: string, e: unknown): RepoQaError {
   }
   return new RepoQaError(`${path} is truncated or corrupt (its GGUF header cannot be read): download it again.`, "model-invalid", { cause: e });
 }
+
+/** The values of a small F32 tensor (e.g. `rope_factors_long.weight`), or undefined when the file has none. */
+export async function readF32Tensor(path: string, header: GgufHeader, name: string): Promise<Float32Array | undefined> {
+  const info = header.tensors.find((t) => t.name === name);
+  if (!info || info.type !== 0) return undefined;
+  const count = info.dims.reduce((a, b) => a * b, 1);
+  const bytes = Buffer.alloc(count * 4);
+  const handle = await open(path, "r");
+  try {
+    await handle.read(bytes, 0, bytes.length, header.dataOffset + info.offset);
+  } finally {
+    await handle.close();
+  }
+  return new Float32Array(bytes.buffer, bytes.byteOffset, count);
+}
