@@ -18,6 +18,8 @@ export interface ChatStore {
 export interface ChatSessionDeps {
   readonly service: RepoQaService;
   readonly readConfig: (question?: string) => RepoQaConfig;
+  /** Most tokens of one answer (`longropeQa.maxAnswerTokens`); default: the service's. */
+  readonly maxTokens?: () => number;
   readonly store: ChatStore;
   /** Delivers a frame to the page if one is listening (dropped otherwise; `restore` catches a page up). */
   readonly post: (message: HostMessage) => void;
@@ -117,7 +119,7 @@ export class ChatSession extends Disposable {
         });
       }
       const config = this.deps.readConfig(question);
-      const result = await this.deps.service.ask(config, { question, history }, {
+      const result = await this.deps.service.ask(config, { question, history, maxTokens: this.deps.maxTokens?.() }, {
         signal: turn.controller.signal,
         onToken: (text) => {
           if (this.current !== turn) return;

@@ -1,6 +1,6 @@
 /** Wires the chat: the sidebar view, its commands, the status-bar item and (in test mode) the test hooks. */
 import * as vscode from "vscode";
-import { workspaceRoots } from "../config";
+import { maxAnswerTokens, workspaceRoots } from "../config";
 import type { RepoQaConfig, RepoQaService } from "../engine/api";
 import type { AskResult } from "../engine/protocol";
 import { describeError } from "../util/errors";
@@ -44,6 +44,7 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
   const session = new ChatSession({
     service: deps.service,
     readConfig: deps.readConfig,
+    maxTokens: maxAnswerTokens,
     store: context.workspaceState,
     post: (message) => view.post(message),
     isTrusted: () => vscode.workspace.isTrusted,
