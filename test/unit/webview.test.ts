@@ -201,6 +201,32 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
     await page.close();
   });
 
+  it("keeps each throttled patch short on a long answer", async (t) => {
+    const chat = await openChatPage(browser.context);
+    await chat.send({ type: "restore", messages: [], trusted: true });
+    const section = (i: number) =>
+      `### Part ${i}\n\nSee src/part${i}.ts:${i + 1} for details; it **matters**.\n\n` +
+      `\`\`\`ts\nexport function part${i}(x: number): number {\n  return x * ${i} + 1; // step ${i}\n}\n\`\`\`\n\n`;
+    const answer = Array.from({ length: 60 }, (_, i) => section(i)).join("");
+    await chat.send({ type: "turnStart", id: "long", question: "q" });
+    const parts = tokens(answer, 4);
+    for (let i = 0; i < parts.length; i += 40) {
+      await chat.page.evaluate((batch) => batch.forEach((text) => window.postMessage({ type: "token", id: "long", text }, "*")), parts.slice(i, i + 40));
+      await chat.page.waitForTimeout(20);
+    }
+    await chat.send({ type: "done", id: "long", text: answer, cancelled: false });
+    await chat.page.waitForSelector("article.assistant:not(.streaming)");
+    const patches = await chat.page.evaluate(() => performance.getEntriesByName("lrq-patch").map((e) => e.duration));
+    const sorted = [...patches].sort((a, b) => a - b);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    const worst = sorted.at(-1)!;
+    t.diagnostic(`${answer.length} chars in ${parts.length} tokens: ${patches.length} patches, median ${median.toFixed(1)} ms, worst ${worst.toFixed(1)} ms; all: ${patches.map((p) => p.toFixed(0)).join(" ")}`);
+    assert.ok(patches.length < parts.length / 5, "patches are throttled, not one per token");
+    assert.ok(median < 100, `a patch takes ${median.toFixed(1)} ms (median)`);
+    assert.equal(await chat.page.locator("article.assistant pre").count(), 60);
+    await chat.page.close();
+  });
+
   it("renders in light and dark themes (screenshots in test/output/)", async () => {
     const out = path.join(repoRoot, "test/output");
     fs.mkdirSync(out, { recursive: true });
