@@ -129,7 +129,10 @@ export interface IngestResult {
   readonly evaluatedTokens: number;
   readonly loadedFromState: boolean;
   readonly contextSize: number;
+  /** Whole request, tokenization included. */
   readonly ms: number;
+  /** Evaluating the prompt tokens only (the chunked loop). */
+  readonly evaluateMs: number;
 }
 
 export interface AskResult {

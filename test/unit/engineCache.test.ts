@@ -116,6 +116,22 @@ test("a saved state is loaded by a new process; a corrupt one is re-read, never 
   assert.equal((await third.ask(config, question)).text, reference.text);
 });
 
+test("after a restart, an edit loads the older saved state and evaluates only the changed tail", async () => {
+  const first = service("restart-edit");
+  const full = await first.prepare(config, {}, 16);
+  assert.ok(full && !full.loadedFromState && full.evaluatedTokens === full.prefixTokens);
+  await first.dispose();
+  appendFileSync(path.join(workspace, "story5.txt"), "Lily and the dog went home and had a nap.\n");
+  const second = service("restart-edit");
+  const resumed = await second.prepare(config, {}, 16);
+  assert.ok(resumed?.loadedFromState, "the older state was loaded");
+  assert.ok(resumed.evaluatedTokens > 0 && resumed.evaluatedTokens < resumed.prefixTokens * 0.25, JSON.stringify(resumed));
+  const question = { question: "Where did they go?", maxTokens: 24, history: [] };
+  const answer = await second.ask(config, question);
+  const reference = await service("restart-edit-reference").ask(config, question);
+  assert.equal(answer.text, reference.text);
+});
+
 test("a cancelled ingest stops at a chunk, leaves no temporary file, and the next one resumes", async () => {
   makeWorkspace(16, 8);
   // A context beyond the model's 2048 only to have many chunks; the answer quality does not matter here.

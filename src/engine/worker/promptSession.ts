@@ -31,12 +31,14 @@ interface PreparedPrompt {
   readonly evaluatedTokens: number;
   readonly loadedFromState: boolean;
   readonly cancelled: boolean;
+  /** Time spent evaluating prompt tokens (the chunk loop only). */
+  readonly evaluateMs: number;
 }
 
 export class PromptSession {
   private context: LlamaContext | undefined;
   private sequence: LlamaContextSequence | undefined;
-  private lastPrefix: { repoContext: string; probe: Token[]; length: number } = { repoContext: "", probe: [], length: 0 };
+  private lastPrefix: { repoContext: string; probe: Token[] } = { repoContext: "", probe: [] };
 
   constructor(
     readonly loaded: LoadedModel,
@@ -57,6 +59,7 @@ export class PromptSession {
       loadedFromState: prepared.loadedFromState,
       contextSize: this.sequence?.contextSize ?? 0,
       ms: performance.now() - started,
+      evaluateMs: prepared.evaluateMs,
     };
   }
 
@@ -113,8 +116,8 @@ export class PromptSession {
     const prefix = tokens.slice(0, prefixLength);
     let loadedFromState = false;
     // A saved state pays off when most of the prefix is missing; a small changed tail is cheaper to evaluate.
-    if (this.store && sequence.compareContextTokens(tokens).firstDifferentIndex < prefixLength * 0.75) {
-      loadedFromState = await tryLoadRepoState(this.store, this.loaded, sequence, prefix);
+    if (this.store && sequence.compareContextTokens(tokens).firstDifferentIndex < prefixLength * 0.5) {
+      loadedFromState = (await tryLoadRepoState(this.store, this.loaded, sequence, prefix)) > 0;
     }
     const reusedTokens = sequence.compareContextTokens(tokens).firstDifferentIndex;
     if (reusedTokens < sequence.nextTokenIndex) {
@@ -124,6 +127,7 @@ export class PromptSession {
     let done = Math.min(reusedTokens, end);
     onProgress(done, end);
     let chunkTokens = chunkLimits.first;
+    const evaluateStarted = performance.now();
     while (done < end) {
       if (signal.aborted) break;
       const chunk = tokens.slice(done, Math.min(end, done + chunkTokens));
@@ -135,13 +139,14 @@ export class PromptSession {
       done += chunk.length;
       onProgress(done, end);
     }
+    const evaluateMs = performance.now() - evaluateStarted;
     const evaluatedTokens = Math.max(0, done - reusedTokens);
     process.stderr.write(
       `prepared ${tokens.length} tokens: reused ${reusedTokens}, evaluated ${evaluatedTokens} in ${(performance.now() - started).toFixed(0)} ms` +
         ` (tokenize ${(tokenized - started).toFixed(0)} ms${loadedFromState ? ", from saved state" : ""})\n`,
     );
     const cancelled = signal.aborted && done < end;
-    return { tokens, prefixLength, reusedTokens, evaluatedTokens, loadedFromState, cancelled };
+    return { tokens, prefixLength, reusedTokens, evaluatedTokens, loadedFromState, cancelled, evaluateMs };
   }
 
   /** Erases everything after the repo prefix; saves the prefix state when it was evaluated just now. */
@@ -150,8 +155,10 @@ export class PromptSession {
     if (!sequence) return;
     const keep = Math.min(prepared.prefixLength, sequence.compareContextTokens(prepared.tokens).firstDifferentIndex);
     if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
-    const prefixWasEvaluated = prepared.evaluatedTokens > 0 && prepared.reusedTokens < prepared.prefixLength;
-    if (this.store && prefixWasEvaluated && keep === prepared.prefixLength) {
+    // Writing a state costs about as much as evaluating a tenth of it again, so small edits are not re-saved: after a
+    // restart the older state is loaded and the changed tail evaluated.
+    const evaluatedInPrefix = prepared.prefixLength - Math.min(prepared.prefixLength, prepared.reusedTokens);
+    if (this.store && evaluatedInPrefix >= prepared.prefixLength * 0.1 && keep === prepared.prefixLength) {
       await saveRepoState(this.store, this.loaded, sequence, prepared.tokens.slice(0, keep));
     }
   }
@@ -161,14 +168,15 @@ export class PromptSession {
     return contextText.tokenize(this.loaded.model.tokenizer);
   }
 
-  /** Length of the token prefix that depends on the repo only (the same for every question). */
+  /**
+   * Length of the token prefix that depends on the repo only: where this prompt parts from a probe prompt with the same
+   * repo and a question no one asks. The probe is tokenized once per repo text.
+   */
   private repoPrefixLength(repoContext: string, tokens: readonly Token[]): number {
     if (this.lastPrefix.repoContext !== repoContext) {
-      const probe = this.tokenizeChat(buildHistory(repoContext, [], "A"));
-      const other = this.tokenizeChat(buildHistory(repoContext, [], "Q"));
-      this.lastPrefix = { repoContext, probe, length: commonPrefix(probe, other) };
+      this.lastPrefix = { repoContext, probe: this.tokenizeChat(buildHistory(repoContext, [], "\u0001")) };
     }
-    return Math.min(this.lastPrefix.length, commonPrefix(tokens, this.lastPrefix.probe));
+    return commonPrefix(tokens, this.lastPrefix.probe);
   }
 
   private async ensureContext(promptTokens: number, maxTokens: number): Promise<LlamaContextSequence> {

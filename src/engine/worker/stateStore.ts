@@ -1,8 +1,10 @@
 /**
- * Saved KV states of repo prefixes on disk: `<key>.kv` (llama.cpp's sequence state) and `<key>.json` (what it is, its
- * sha256, when it was last used). The key covers the model file hash, the engine settings, the context size and the
- * prefix tokens, so a state is only ever loaded for exactly the prompt it was made from. Files are written to a
- * temporary name and renamed, so a cancelled or killed save never leaves a half-written state under a real name.
+ * Saved KV states of repo prefixes on disk. Each state is three files named by its key: `<key>.kv` (llama.cpp's
+ * sequence state), `<key>.tokens` (its tokens, little-endian uint32) and `<key>.json` (family, size, sha256, last
+ * use), written in that order, each to a temporary name and renamed, so a cancelled or killed save never leaves a
+ * half-written state under a real name. The family is the model file hash + engine settings + context size; within a
+ * family the state sharing the longest token prefix with the wanted prompt is chosen, so a restart after an edit
+ * loads the old state and evaluates only the changed tail.
  */
 import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
@@ -11,11 +13,21 @@ import path from "node:path";
 
 export interface StateMeta {
   readonly key: string;
+  readonly family: string;
   readonly tokens: number;
   readonly bytes: number;
   readonly sha256: string;
   readonly lastUsedMs: number;
 }
+
+export interface FoundState {
+  readonly file: string;
+  readonly tokens: Uint32Array;
+  /** Tokens shared with the wanted prefix. */
+  readonly common: number;
+}
+
+const metaName = /^[0-9a-f]{64}\.json$/;
 
 export class StateStore {
   constructor(
@@ -35,32 +47,47 @@ export class StateStore {
     return path.join(this.directory, `${key}.kv`);
   }
 
-  /** The state file for `key` if it exists, matches its meta and its checksum; a bad one is deleted. */
-  async find(key: string): Promise<string | undefined> {
-    const meta = await this.readMeta(key);
-    if (meta === undefined) return undefined;
-    const file = this.kvPath(key);
-    const ok = meta.key === key && (await sizeOf(file)) === meta.bytes && (await sha256File(file)) === meta.sha256;
-    if (!ok) {
-      await this.remove(key);
-      return undefined;
+  /**
+   * The state of `family` sharing the longest prefix with `wanted` (at least `minCommon` tokens), after checking its
+   * sha256; a state that fails the check is deleted and the next best is tried.
+   */
+  async findBest(family: string, wanted: Uint32Array, minCommon: number): Promise<FoundState | undefined> {
+    const candidates: FoundState[] = [];
+    for (const meta of (await this.list()).filter((m) => m.family === family)) {
+      const tokens = await this.readTokens(meta);
+      if (tokens === undefined) continue;
+      const common = commonPrefix(tokens, wanted);
+      if (common >= minCommon) candidates.push({ file: this.kvPath(meta.key), tokens, common });
     }
-    await this.writeMeta({ ...meta, lastUsedMs: Date.now() });
-    return file;
+    for (const candidate of candidates.sort((a, b) => b.common - a.common)) {
+      const key = path.basename(candidate.file, ".kv");
+      const meta = await this.readMeta(key);
+      if (meta && (await sizeOf(candidate.file)) === meta.bytes && (await sha256File(candidate.file)) === meta.sha256) {
+        await this.writeMeta({ ...meta, lastUsedMs: Date.now() });
+        return candidate;
+      }
+      await this.remove(key);
+    }
+    return undefined;
   }
 
-  /** Writes a state through `writeState(tempPath)`, then renames it into place and evicts beyond the size cap. */
-  async save(key: string, tokens: number, writeState: (tempPath: string) => Promise<void>): Promise<StateMeta> {
-    const temp = `${this.kvPath(key)}.tmp-${randomUUID()}`;
+  /** Writes a state through `writeState(tempPath)`, then its tokens and meta, and evicts beyond the size cap. */
+  async save(key: string, family: string, tokens: Uint32Array, writeState: (tempPath: string) => Promise<void>): Promise<StateMeta> {
+    const suffix = `.tmp-${randomUUID()}`;
+    const kvTemp = `${this.kvPath(key)}${suffix}`;
+    const tokensFile = path.join(this.directory, `${key}.tokens`);
     try {
-      await writeState(temp);
-      const meta: StateMeta = { key, tokens, bytes: await sizeOf(temp), sha256: await sha256File(temp), lastUsedMs: Date.now() };
-      await fs.rename(temp, this.kvPath(key));
+      await writeState(kvTemp);
+      const meta: StateMeta = { key, family, tokens: tokens.length, bytes: await sizeOf(kvTemp), sha256: await sha256File(kvTemp), lastUsedMs: Date.now() };
+      await fs.writeFile(tokensFile + suffix, Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength));
+      await fs.rename(tokensFile + suffix, tokensFile);
+      await fs.rename(kvTemp, this.kvPath(key));
       await this.writeMeta(meta);
       await this.evict(key);
       return meta;
     } finally {
-      await fs.rm(temp, { force: true });
+      await fs.rm(kvTemp, { force: true });
+      await fs.rm(tokensFile + suffix, { force: true });
     }
   }
 
@@ -80,12 +107,14 @@ export class StateStore {
   }
 
   async remove(key: string): Promise<void> {
+    // The meta goes first: without it the other two files are never used.
     await fs.rm(path.join(this.directory, `${key}.json`), { force: true });
     await fs.rm(this.kvPath(key), { force: true });
+    await fs.rm(path.join(this.directory, `${key}.tokens`), { force: true });
   }
 
   async list(): Promise<StateMeta[]> {
-    const names = (await fs.readdir(this.directory)).filter((n) => n.endsWith(".json") && /^[0-9a-f]{64}\.json$/.test(n));
+    const names = (await fs.readdir(this.directory)).filter((n) => metaName.test(n));
     const metas = await Promise.all(names.map((n) => this.readMeta(n.slice(0, -5))));
     return metas.filter((m): m is StateMeta => m !== undefined);
   }
@@ -101,10 +130,18 @@ export class StateStore {
     }
   }
 
+  private async readTokens(meta: StateMeta): Promise<Uint32Array | undefined> {
+    const data = await fs.readFile(path.join(this.directory, `${meta.key}.tokens`)).catch(() => undefined);
+    if (!data || data.length !== meta.tokens * 4) return undefined;
+    const tokens = new Uint32Array(meta.tokens);
+    Buffer.from(tokens.buffer).set(data);
+    return tokens;
+  }
+
   private async readMeta(key: string): Promise<StateMeta | undefined> {
     try {
       const meta = JSON.parse(await fs.readFile(path.join(this.directory, `${key}.json`), "utf8")) as StateMeta;
-      return typeof meta.sha256 === "string" && typeof meta.bytes === "number" ? meta : undefined;
+      return meta.key === key && typeof meta.sha256 === "string" && typeof meta.bytes === "number" ? meta : undefined;
     } catch {
       return undefined;
     }
@@ -116,6 +153,12 @@ export class StateStore {
     await fs.writeFile(temp, JSON.stringify(meta));
     await fs.rename(temp, file);
   }
+}
+
+function commonPrefix(a: Uint32Array, b: Uint32Array): number {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
 }
 
 async function sizeOf(file: string): Promise<number> {
@@ -130,6 +173,8 @@ export async function sha256File(file: string): Promise<string> {
 
 export function sha256Of(...parts: readonly (string | Uint32Array)[]): string {
   const hash = createHash("sha256");
-  for (const part of parts) hash.update(typeof part === "string" ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength)).update("\0");
+  for (const part of parts) {
+    hash.update(typeof part === "string" ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength)).update("\0");
+  }
   return hash.digest("hex");
 }
