@@ -4,6 +4,7 @@ import { readConfig } from "./config";
 import { RepoQa } from "./engine/repoQa";
 import { registerChat } from "./chat/register";
 import { registerContextReport } from "./commands/contextReport";
+import { registerExtendModelCommand } from "./commands/extendModel";
 
 let service: RepoQa | undefined;
 
@@ -24,6 +25,7 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
     registerChat(context, { service: repoQa, readConfig, log }),
     registerContextReport(context, { service: repoQa, log }),
+    registerExtendModelCommand(context, { log }),
   );
 
   if (context.extensionMode === vscode.ExtensionMode.Test || process.env.LONGROPE_QA_TEST === "1") {
