@@ -158,6 +158,12 @@ function checkFactors(factors: readonly number[], pairs: number, which: string):
   }
 }
 
+/** Where an extended copy goes: `model.gguf` → `model.longrope-32k.gguf`, next to it (where findExtendedModel looks). */
+export function extendedModelPath(modelPath: string, targetContext: number): string {
+  const size = targetContext % 1024 === 0 ? `${targetContext / 1024}k` : String(targetContext);
+  return path.join(path.dirname(modelPath), `${path.basename(modelPath, ".gguf")}.longrope-${size}.gguf`);
+}
+
 /** Human description of an extended copy, e.g. "LongRoPE ×8 factors, searched on …". */
 export function describeExtendedModel(sidecar: ExtendedModelSidecar): string {
   const name = sidecar.method === "longrope" ? "LongRoPE" : sidecar.method.toUpperCase();

@@ -1,0 +1,156 @@
+/**
+ * "LongRoPE QA: Extend model context…": searches LongRoPE factors on the user's own workspace (or takes a baseline
+ * method), writes the extended model next to the original and offers to use it.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { readConfig, SECTION } from "../config";
+import { baselineFactorSet } from "../longrope/factors";
+import type { FactorsFile } from "../longrope/factorsFile";
+import { describeExtendedModel, extendedModelPath, extendModel } from "../longrope/extend";
+import { readModelRopeInfo, type ModelRopeInfo } from "../longrope/modelShape";
+import { runSearchProcess } from "../longrope/searchProcess";
+import { packWorkspace } from "../workspace/index";
+import { describeError, isAbortError, RepoQaError } from "../util/errors";
+
+type Method = { readonly kind: "search"; readonly budgetSeconds: number } | { readonly kind: "ntk" | "yarn" };
+
+export function registerExtendModelCommand(
+  context: vscode.ExtensionContext,
+  deps: { readonly log: vscode.LogOutputChannel },
+): vscode.Disposable {
+  let running = false;
+  return vscode.commands.registerCommand("longropeQa.extendModel", async () => {
+    if (running) {
+      void vscode.window.showInformationMessage("LongRoPE QA is already extending a model; wait for it or cancel it.");
+      return;
+    }
+    running = true;
+    try {
+      await extendInteractively(context, deps.log);
+    } catch (error) {
+      if (isAbortError(error)) return;
+      deps.log.error(`Extend model failed: ${describeError(error)}`);
+      const action = await vscode.window.showErrorMessage(describeError(error), "Open logs");
+      if (action === "Open logs") deps.log.show();
+    } finally {
+      running = false;
+    }
+  });
+}
+
+async function extendInteractively(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<void> {
+  const config = readConfig();
+  const modelPath = config.engine.modelPath || (await pickModel());
+  if (!modelPath) return;
+  const info = await readModelRopeInfo(modelPath);
+  if (info.architecture !== "llama" && info.architecture !== "phi3") {
+    throw new RepoQaError(`${path.basename(modelPath)} is a "${info.architecture}" model; extending works for llama and phi3 models.`, "bad-input");
+  }
+  const target = await pickTarget(info);
+  if (!target) return;
+  const method = await pickMethod();
+  if (!method) return;
+  const outPath = extendedModelPath(modelPath, target);
+  if (existsSync(outPath)) {
+    const answer = await vscode.window.showWarningMessage(`${path.basename(outPath)} exists. Replace it?`, { modal: true }, "Replace");
+    if (answer !== "Replace") return;
+  }
+  const sidecar = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: "LongRoPE QA: extending the model", cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const factors: FactorsFile = method.kind === "search"
+        ? await searchOnWorkspace(context, config.pack, modelPath, info, target, method.budgetSeconds, abort.signal, progress, log)
+        : baselineFactorSet(method.kind, target / info.contextLength, { ...info, originalContext: info.contextLength });
+      let lastPercent = -1;
+      return extendModel({
+        modelPath, outPath, targetContext: target, originalContext: info.contextLength,
+        longFactors: factors.factors, method: factors.method, nHat: factors.nHat, attnFactor: factors.attnFactor,
+        source: method.kind === "search" ? searchedSource(factors, method.budgetSeconds) : "no search",
+        // A model that is already LongRoPE-extended (phi3 128k) keeps its own factors; the new ones stretch them.
+        relativeTo: info.originalContext < info.contextLength ? "model" : "base",
+        signal: abort.signal,
+        onProgress: ({ done, total }) => {
+          const percent = Math.floor((done / Math.max(1, total)) * 100);
+          if (percent > lastPercent) progress.report({ message: `writing ${path.basename(outPath)}: ${percent}%` });
+          lastPercent = percent;
+        },
+      });
+    },
+  );
+  log.info(`Wrote ${outPath}: ${describeExtendedModel(sidecar)}`);
+  const choice = await vscode.window.showInformationMessage(
+    `Wrote ${path.basename(outPath)} (${target.toLocaleString("en-US")} tokens, ${describeExtendedModel(sidecar)}).`,
+    "Use this model", "Reveal file",
+  );
+  if (choice === "Use this model") {
+    await vscode.workspace.getConfiguration(SECTION).update("modelPath", outPath, vscode.ConfigurationTarget.Global);
+  } else if (choice === "Reveal file") {
+    await vscode.commands.executeCommand("revealFileInOS", vscode.Uri.file(outPath));
+  }
+}
+
+async function searchOnWorkspace(
+  context: vscode.ExtensionContext, pack: ReturnType<typeof readConfig>["pack"], modelPath: string, info: ModelRopeInfo,
+  target: number, budgetSeconds: number, signal: AbortSignal,
+  progress: vscode.Progress<{ message?: string; increment?: number }>, log: vscode.LogOutputChannel,
+): Promise<FactorsFile> {
+  progress.report({ message: "reading the workspace" });
+  const packed = await packWorkspace({ ...pack, signal });
+  signal.throwIfAborted();
+  const dir = await mkdtemp(path.join(os.tmpdir(), "longrope-qa-extend-"));
+  try {
+    const textPath = path.join(dir, "workspace.txt");
+    await writeFile(textPath, packed.text);
+    let reported = 0;
+    return await runSearchProcess({
+      cliPath: context.asAbsolutePath("dist/cli.js"), modelPath, textPath, targetContext: target,
+      originalContext: info.contextLength, budgetSeconds, outPath: path.join(dir, "factors.json"), signal,
+      log: (line) => log.debug(`search: ${line}`),
+      onProgress: (p) => {
+        const done = (p.iteration / p.iterations) * 100;
+        progress.report({ increment: done - reported, message: `search iteration ${p.iteration}/${p.iterations}${p.bestPpl ? `, best perplexity ${p.bestPpl.toFixed(3)}` : ""}` });
+        reported = done;
+      },
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function pickModel(): Promise<string | undefined> {
+  const picked = await vscode.window.showOpenDialog({
+    title: "Choose the GGUF model to extend", canSelectMany: false, filters: { "GGUF model": ["gguf"] },
+  });
+  return picked?.[0]?.fsPath;
+}
+
+async function pickTarget(info: ModelRopeInfo): Promise<number | undefined> {
+  const items = [2, 4, 8, 16].map((ratio) => ({
+    label: `${(info.contextLength * ratio).toLocaleString("en-US")} tokens`,
+    description: `×${ratio} of the model's ${info.contextLength.toLocaleString("en-US")}`,
+    value: info.contextLength * ratio,
+  }));
+  return (await vscode.window.showQuickPick(items, { title: "Extend the context window to" }))?.value;
+}
+
+async function pickMethod(): Promise<Method | undefined> {
+  const items: (vscode.QuickPickItem & { value: Method })[] = [
+    { label: "Search LongRoPE factors on this workspace", description: "2 minutes", value: { kind: "search", budgetSeconds: 120 } },
+    { label: "Search LongRoPE factors on this workspace", description: "10 minutes, better factors", value: { kind: "search", budgetSeconds: 600 } },
+    { label: "NTK-aware factors", description: "no search, seconds", value: { kind: "ntk" } },
+    { label: "YaRN factors", description: "no search, seconds", value: { kind: "yarn" } },
+  ];
+  return (await vscode.window.showQuickPick(items, { title: "How to choose the RoPE factors" }))?.value;
+}
+
+function searchedSource(factors: FactorsFile & { readonly ppl?: number }, budgetSeconds: number): string {
+  const roots = vscode.workspace.workspaceFolders?.map((f) => f.name).join(", ") ?? "this workspace";
+  const ppl = typeof factors.ppl === "number" ? `, perplexity ${factors.ppl.toFixed(2)}` : "";
+  return `searched on ${roots} (${Math.round(budgetSeconds / 60)} min budget${ppl}, ${new Date().toISOString().slice(0, 10)})`;
+}
