@@ -48,13 +48,17 @@ const post = (message: WebviewMessage) => vscode.postMessage(message);
 const citationOk = new Set<string>();
 const citationNo = new Set<string>();
 const citationAsked = new Set<string>();
+/** Paths of each resolveCitations request still waiting for its answer, by request id. */
+const citationRequests = new Map<string, string[]>();
 const citationState = (path: string): CitationState =>
   citationOk.has(path) ? "ok" : citationNo.has(path) ? "no" : "pending";
 function askAboutCitations(paths: Set<string>): void {
   const unknown = [...paths].filter((p) => citationState(p) === "pending" && !citationAsked.has(p));
   if (unknown.length === 0) return;
   unknown.forEach((p) => citationAsked.add(p));
-  post({ type: "resolveCitations", id: newId(), paths: unknown });
+  const id = newId();
+  citationRequests.set(id, unknown);
+  post({ type: "resolveCitations", id, paths: unknown });
 }
 
 const transcript = new Transcript(transcriptEl, citationState, askAboutCitations);
@@ -185,7 +189,7 @@ function receive(message: HostMessage): void {
       saveState();
       return;
     case "citations":
-      settleAll(message.resolved);
+      settleAll(message.id, message.resolved);
       return;
     case "prefill":
       input.value = message.text;
@@ -216,9 +220,12 @@ function finishTurn(id: string, text: string, cancelled: boolean): void {
   saveState();
 }
 
-function settleAll(resolved: readonly string[]): void {
+function settleAll(requestId: string, resolved: readonly string[]): void {
+  const asked = citationRequests.get(requestId);
+  if (!asked) return;
+  citationRequests.delete(requestId);
   const ok = new Set(resolved);
-  for (const path of Array.from(citationAsked)) {
+  for (const path of asked) {
     citationAsked.delete(path);
     (ok.has(path) ? citationOk : citationNo).add(path);
     settleCitations(transcriptEl, path, ok.has(path));

@@ -88,8 +88,10 @@ describe("chat webview XSS", { timeout: 90_000 }, () => {
       await assertInert(chat, `${name} (streaming)`);
       await chat.send({ type: "done", id, text: `Before\n\n${payload}\n\nafter.`, cancelled: false });
       await chat.page.waitForSelector(`article[data-id="${id}:a"]:not(.streaming)`);
-      const paths = await chat.page.$$eval("span.citation.pending", (els) => els.map((e) => e.getAttribute("data-path")!));
-      await chat.send({ type: "citations", id: "any", resolved: paths }); // the worst case: the extension says "inside"
+      // The worst case: the extension says every cited path is inside the workspace.
+      for (const m of await chat.posted()) {
+        if (m.type === "resolveCitations") await chat.send({ type: "citations", id: m.id, resolved: m.paths });
+      }
       await clickEveryLink(chat);
       await assertInert(chat, `${name} (final)`);
       const shown = await chat.page.textContent(`article[data-id="${id}:a"] .body`);
@@ -111,8 +113,13 @@ describe("chat webview XSS", { timeout: 90_000 }, () => {
       status: { state: "ready", meter: { repoTokens: 1, contextSize: 2, modelName: file, ropeScaling: file, filesIncluded: 0, filesExcluded: 0 } },
     });
     await chat.send({ type: "status", status: { state: "error", message: file } });
+    for (const m of await chat.posted()) {
+      if (m.type === "resolveCitations") await chat.send({ type: "citations", id: m.id, resolved: m.paths });
+    }
     await clickEveryLink(chat);
     await assertInert(chat, "questions, errors, meter");
+    const links = await chat.page.$$eval("a.citation", (els) => els.map((e) => e.getAttribute("data-path")));
+    assert.ok(links.includes("src/evil.html"), "the quoted file's citation became a link (links were exercised)");
     assert.equal(await chat.page.locator("article.error button").count(), 1, "an unknown action gets no button");
     assert.ok((await chat.page.textContent("#meter .meter-model"))!.includes("<script>window.__xss=1</script>"));
   });
