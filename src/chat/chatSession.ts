@@ -160,6 +160,11 @@ export class ChatSession extends Disposable {
     this.deps.onAnsweringChanged?.(false);
   }
 
+  /** Engine work the chat did not start (a re-ingest after an edit); ignored while a question runs. */
+  reportStatus(status: EngineStatus): void {
+    if (!this.current) this.setStatus(status);
+  }
+
   private setStatus(status: EngineStatus): void {
     this.status = status;
     if (status.state === "ready") void this.deps.store.update(STATUS_KEY, status);

@@ -1,33 +1,27 @@
-/** "Ask about selection" / "Ask about this file": the question box is pre-filled, the user finishes the question. */
+/** "Ask about selection" / "Ask about this file" from an editor: the question box is pre-filled. */
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { promptPathOf } from "../config";
-
-/** The selection is quoted only up to this many characters: the whole file is in the prompt anyway. */
-const MAX_QUOTE = 4000;
-
-function fence(text: string): string {
-  let ticks = "```";
-  while (text.includes(ticks)) ticks += "`";
-  return ticks;
-}
+import { fileQuestion, selectionQuestion } from "./quote";
 
 function displayPath(uri: vscode.Uri): string {
   return promptPathOf(uri) ?? path.basename(uri.fsPath);
 }
 
-export function selectionQuestion(editor: vscode.TextEditor): string | undefined {
-  const selection = editor.selection;
+export function questionAboutSelection(editor: vscode.TextEditor): string | undefined {
+  const { selection, document } = editor;
   if (selection.isEmpty) return undefined;
-  const text = editor.document.getText(selection);
-  const quoted = text.length > MAX_QUOTE ? `${text.slice(0, MAX_QUOTE)}\n…` : text;
-  const first = selection.start.line + 1;
-  const last = selection.end.character === 0 && selection.end.line > selection.start.line ? selection.end.line : selection.end.line + 1;
-  const where = first === last ? `${displayPath(editor.document.uri)}:${first}` : `${displayPath(editor.document.uri)}:${first}-${last}`;
-  const f = fence(quoted);
-  return `About ${where}:\n${f}${editor.document.languageId}\n${quoted}\n${f}\n`;
+  // A selection ending at column 0 of a line does not include that line.
+  const endsAtLineStart = selection.end.character === 0 && selection.end.line > selection.start.line;
+  return selectionQuestion({
+    path: displayPath(document.uri),
+    firstLine: selection.start.line + 1,
+    lastLine: endsAtLineStart ? selection.end.line : selection.end.line + 1,
+    languageId: document.languageId,
+    text: document.getText(selection),
+  });
 }
 
-export function fileQuestion(uri: vscode.Uri): string {
-  return `About ${displayPath(uri)}: `;
+export function questionAboutFile(uri: vscode.Uri): string {
+  return fileQuestion(displayPath(uri));
 }

@@ -1,13 +1,13 @@
 /** Wires the chat: the sidebar view, its commands, the status-bar item and (in test mode) the test hooks. */
 import * as vscode from "vscode";
 import { maxAnswerTokens, workspaceRoots } from "../config";
-import type { RepoQaConfig, RepoQaService } from "../engine/api";
+import type { EngineStatus, RepoQaConfig, RepoQaService } from "../engine/api";
 import type { AskResult } from "../engine/protocol";
 import { describeError } from "../util/errors";
 import { ChatSession } from "./chatSession";
 import { CHAT_VIEW_ID, ChatViewProvider } from "./chatViewProvider";
 import { resolveCitation } from "./citations";
-import { fileQuestion, selectionQuestion } from "./editorQuestions";
+import { questionAboutFile, questionAboutSelection } from "./editorQuestions";
 import { actionsFor, chooseModelFile, runErrorAction } from "./errorActions";
 import type { WebviewMessage } from "./protocol";
 import { createStatusBarItem } from "./statusBar";
@@ -36,7 +36,12 @@ async function openCitation(citedPath: string, line: number, log: vscode.LogOutp
   });
 }
 
-export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): vscode.Disposable {
+export interface ChatRegistration extends vscode.Disposable {
+  /** Shows engine work started outside the chat (a re-ingest after an edit) in the status bar and the meter. */
+  reportStatus(status: EngineStatus): void;
+}
+
+export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): ChatRegistration {
   const { log } = deps;
   const status = createStatusBarItem();
   // Assigned right below; the session posts through the view, the view reads the session's snapshot.
@@ -114,14 +119,15 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
     vscode.commands.registerCommand("longropeQa.chooseModel", () => chooseModelFile()),
     vscode.commands.registerCommand("longropeQa.askAboutSelection", () => {
       const editor = vscode.window.activeTextEditor;
-      return prefill(editor && selectionQuestion(editor));
+      return prefill(editor && questionAboutSelection(editor));
     }),
     vscode.commands.registerCommand("longropeQa.askAboutFile", (uri?: unknown) => {
       const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
-      return prefill(target && fileQuestion(target));
+      return prefill(target && questionAboutFile(target));
     }),
     vscode.workspace.onDidGrantWorkspaceTrust(() => view.post(session.snapshot())),
   ];
   if (isTestMode(context)) disposables.push(registerTestHooks(view));
-  return vscode.Disposable.from(...disposables);
+  const all = vscode.Disposable.from(...disposables);
+  return { dispose: () => all.dispose(), reportStatus: (s) => session.reportStatus(s) };
 }
