@@ -86,6 +86,7 @@ export async function runWindow({ phase, context, server, dirs, repoRoot, suiteE
         `(set LONGROPE_QA_IT_TIMEOUT_MS to wait longer). Last workbench output:\n` + logs.slice(-25).join("\n"),
       )), timeoutMs);
     });
+    // Only a window that never reported is still worth a picture; after a report its extension host is gone.
     const failedShot = () => {
       fs.mkdirSync(outputDir, { recursive: true });
       return page.screenshot({ path: path.join(outputDir, `failed-${phase}.png`), timeout: 10_000 }).catch(() => {});
@@ -94,7 +95,6 @@ export async function runWindow({ phase, context, server, dirs, repoRoot, suiteE
       await failedShot();
       throw error;
     });
-    if (exitCode !== 0) await failedShot();
     return { exitCode, logs };
   } finally {
     clearTimeout(timer);

@@ -4,7 +4,7 @@
  * the workbench report a non-zero exit code.
  */
 import type MochaType from "mocha";
-import { currentPhase, writeResults, type TestRecord } from "./exchange";
+import { currentPhase, requestScreenshot, writeResults, type TestRecord } from "./exchange";
 import { mainPhaseSuites } from "./main.test";
 import { reopenPhaseSuites } from "./reopen.test";
 
@@ -14,6 +14,11 @@ export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", color: false, reporter: "spec", timeout: 120_000 });
   mocha.suite.emit("pre-require", globalThis, "integration-suite", mocha);
   const phase = currentPhase();
+  let failedCount = 0;
+  // The window as it was when a test failed (after the run the extension host is gone and the view is blank).
+  mocha.suite.afterEach(async function () {
+    if (this.currentTest?.state === "failed") await requestScreenshot(`failed-${phase}-${++failedCount}`);
+  });
   if (phase === "main") mainPhaseSuites();
   else reopenPhaseSuites();
 

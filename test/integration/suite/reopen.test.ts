@@ -23,7 +23,11 @@ export function reopenPhaseSuites(): void {
       assert.ok(answers.length >= 4 && answers.every((a, i) => i === 1 || a.text.length > 0), "restored answers are missing or empty");
       // Restored citations are checked against the workspace again before they become links.
       const cited = await waitFor("the restored citation to become a link", async () =>
-        (await readTranscript()).messages.find((m) => m.text === CITATION_QUESTION && m.links.length > 0));
+        (await readTranscript()).messages.find((m) => m.text === CITATION_QUESTION && m.links.length > 0), 15_000,
+      ).catch(async (error: Error) => {
+        const shown = (await readTranscript()).messages.find((m) => m.text === CITATION_QUESTION);
+        throw new Error(`${error.message}; the page shows ${JSON.stringify(shown)}`);
+      });
       assert.deepEqual(cited.links.map((l) => [l.path, l.line]), [["src/greet.ts", 4]]);
     });
   });
