@@ -1,0 +1,77 @@
+// Runs the same integration suite in desktop VS Code through @vscode/test-electron (downloads VS Code on first
+// use, so it needs access to update.code.visualstudio.com; it cannot run on the offline CI machine, where
+// runInCodeServer.mjs runs the suite). Same two windows as there: "main", then "reopen" on the same profile.
+//   VSCODE_VERSION  the VS Code to download (default "stable"); VSCODE_EXECUTABLE  an installed VS Code instead
+// Screenshots need the browser driver and are only taken by runInCodeServer.mjs.
+import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { runTests, TestRunFailedError } from "@vscode/test-electron";
+import { RUN_MARKER, sweepRun, waitForExit } from "./lib/processes.mjs";
+import { Report } from "./lib/report.mjs";
+import { createRunDirs, removeRunDirs, repoRoot, suiteEntry } from "./lib/runDirs.mjs";
+
+const runId = randomUUID();
+const started = performance.now();
+const report = new Report();
+let dirs;
+
+async function runWindow(phase) {
+  fs.writeFileSync(path.join(dirs.exchange, "phase.json"), JSON.stringify({ phase }));
+  let exitCode;
+  try {
+    exitCode = await runTests({
+      version: process.env.VSCODE_VERSION ?? "stable",
+      vscodeExecutablePath: process.env.VSCODE_EXECUTABLE,
+      extensionDevelopmentPath: repoRoot,
+      extensionTestsPath: suiteEntry,
+      // Every process VS Code starts inherits the marker, so the sweep below finds any that outlive it.
+      extensionTestsEnv: { [RUN_MARKER]: runId, LONGROPE_QA_TEST: "1", LONGROPE_QA_IT_DIR: dirs.exchange },
+      launchArgs: [
+        dirs.workspace,
+        `--user-data-dir=${dirs.userData}`,
+        `--extensions-dir=${dirs.extensions}`,
+        "--disable-workspace-trust", "--skip-welcome", "--skip-release-notes", "--disable-gpu", "--no-sandbox",
+      ],
+    });
+  } catch (error) {
+    // A run whose tests failed rejects with TestRunFailedError (it has the exit code); anything else means VS Code
+    // could not be downloaded or started.
+    if (error instanceof TestRunFailedError) exitCode = error.code ?? 1;
+    else {
+      throw new Error(`VS Code could not be downloaded or started (${error instanceof Error ? error.message : error}). ` +
+        "This runner needs access to the VS Code download host; offline, use npm run test:integration.");
+    }
+  }
+  return report.addPhase(dirs.exchange, phase, exitCode);
+}
+
+async function checkEngineExited(results) {
+  const title = "[runner] the engine worker process exits when the window closes";
+  const pids = [...new Set([results?.facts?.enginePid, results?.facts?.enginePidAtEnd])].filter((p) => typeof p === "number");
+  const alive = [];
+  for (const pid of pids) if (!(await waitForExit(pid, 15_000))) alive.push(pid);
+  if (pids.length === 0) report.add(title, "failed", 0, "The suite recorded no engine pid.");
+  else report.add(title, alive.length ? "failed" : "passed", 0, alive.length ? `Still running: ${alive.join(", ")}` : undefined);
+}
+
+async function cleanup() {
+  const leftovers = await sweepRun(runId);
+  if (leftovers.length) report.add("[runner] no process outlives the run", "failed", 0, leftovers.map((p) => `${p.pid} ${p.command}`).join("\n"));
+  removeRunDirs(dirs);
+}
+
+process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
+try {
+  if (!fs.existsSync(suiteEntry)) throw new Error(`${path.relative(repoRoot, suiteEntry)} is missing: run "npm run build" first.`);
+  dirs = createRunDirs();
+  await checkEngineExited(await runWindow("main"));
+  await runWindow("reopen");
+} catch (error) {
+  report.add("[runner] run the suite", "failed", 0, error instanceof Error ? error.message : String(error));
+}
+await cleanup();
+report.print();
+console.log(`[runner] duration ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`${report.passed} passed, ${report.failed} failed`);
+process.exitCode = report.failed > 0 || report.passed === 0 ? 1 : 0;
