@@ -1,0 +1,136 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { generatedSamples, textSamples } from "../../src/longrope/corpus";
+import { readModelRopeInfo, type ModelRopeInfo } from "../../src/longrope/modelShape";
+import { measurePerplexity, methodVariant, scoredWindow } from "../../src/longrope/perplexity";
+import { PplWorker } from "../../src/longrope/pplWorker";
+
+const repoRoot = path.resolve(__dirname, "../..");
+const storiesModel = path.resolve(repoRoot, "../shared/models/stories260K.gguf");
+const randomLlama = path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf");
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("LongRoPE perplexity on stories260K (real model, child process)", () => {
+  let worker: PplWorker;
+  let dir: string;
+  let info: ModelRopeInfo;
+  let sample: number[];
+  const opts = { threads: 1 };
+  const nll = async (variant: ReturnType<typeof methodVariant>, samples = [sample]) =>
+    (await measurePerplexity(worker, storiesModel, variant, samples, opts)).meanNll;
+
+  before(async () => {
+    worker = new PplWorker();
+    dir = mkdtempSync(path.join(os.tmpdir(), "lrq-ppl-"));
+    info = await readModelRopeInfo(storiesModel);
+    const samples = await generatedSamples({ worker, modelPath: storiesModel, seed: 5, sampleTokens: 512, searchCount: 1, evalCount: 1, cacheDir: dir, threads: 1 });
+    sample = samples.eval[0]!;
+  });
+  after(async () => {
+    const pid = worker.pid!;
+    await worker.dispose();
+    assert.equal(isAlive(pid), false, "the worker is gone after dispose");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives a sane perplexity, and all-ones factors in rope_freqs change nothing", async () => {
+    const plain = await measurePerplexity(worker, storiesModel, methodVariant("none", 1, info, 256), [sample], opts);
+    assert.equal(plain.scoredTokens, sample.length - 1);
+    assert.ok(plain.ppl > 1.2 && plain.ppl < 20, `ppl ${plain.ppl}`);
+    assert.equal(await nll(methodVariant("longrope", 1, info, 256, { factors: [1, 1, 1, 1], attnFactor: 1 })), plain.meanNll);
+  });
+
+  // ×4 because 1/4 is exact in f32: llama.cpp multiplies by freq_scale = 1/s, rope_freqs divides by λ.
+  it("rope_freqs of all 4 equals llama.cpp's linear ×4 (PI), and differs from the plain model", async () => {
+    const pi = await nll(methodVariant("pi", 4, info, 256));
+    assert.equal(await nll(methodVariant("longrope", 4, info, 256, { factors: [4, 4, 4, 4], attnFactor: 1 })), pi);
+    assert.notEqual(pi, await nll(methodVariant("none", 1, info, 256)));
+  });
+
+  it("n̂ carries the un-scaled prefix state exactly: with all-ones factors it equals the plain model", async () => {
+    const plain = await nll(methodVariant("none", 1, info, 256));
+    const withNHat = await nll(methodVariant("longrope", 1, info, 256, { factors: [1, 1, 1, 1], attnFactor: 1, nHat: 64 }));
+    assert.ok(Math.abs(withNHat - plain) < 1e-12, `${withNHat} vs ${plain}`);
+  });
+
+  it("n̂ changes the result when the factors do something", async () => {
+    const factors = { factors: [1, 2, 4, 6], attnFactor: 1 };
+    const a = await nll(methodVariant("longrope", 3, info, 256, factors));
+    const b = await nll(methodVariant("longrope", 3, info, 256, { ...factors, nHat: 128 }));
+    assert.notEqual(a, b);
+  });
+
+  it("scores only the last positions when asked", async () => {
+    const r = await measurePerplexity(worker, storiesModel, { label: "none" }, [sample, sample], { ...opts, scoreLast: 100 });
+    assert.equal(r.scoredTokens, 200);
+    assert.equal(r.perSample[0], r.perSample[1]);
+  });
+
+  it("generated samples are reproducible, exactly as long as asked, and search and evaluation never share a story", async () => {
+    const fresh = mkdtempSync(path.join(os.tmpdir(), "lrq-corpus-"));
+    try {
+      const request = { worker, modelPath: storiesModel, seed: 5, sampleTokens: 512, searchCount: 1, evalCount: 1, threads: 1 };
+      const a = await generatedSamples({ ...request, cacheDir: fresh });
+      assert.ok(readdirSync(fresh).some((f) => f.startsWith("stories-")), "stories are cached");
+      const b = await generatedSamples({ ...request, cacheDir: dir });
+      assert.deepEqual(a.eval, b.eval, "same seed, same stories (regenerated in another cache)");
+      assert.deepEqual(a.search, b.search);
+      for (const s of [...a.search, ...a.eval]) assert.equal(s.length, 512);
+      const storiesOf = (s: number[]) => s.join(",").split(`${s[0]},`).filter((x) => x.length > 40);
+      const searchStories = new Set(a.search.flatMap(storiesOf));
+      assert.ok(a.eval.flatMap(storiesOf).every((story) => !searchStories.has(story)));
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it("a cancelled measurement rejects with an AbortError and the worker stays usable", async () => {
+    const abort = new AbortController();
+    const long = [...sample, ...sample, ...sample, ...sample];
+    const pending = measurePerplexity(worker, storiesModel, { label: "none" }, [long, long], { ...opts, signal: abort.signal });
+    setTimeout(() => abort.abort(), 50);
+    await assert.rejects(pending, (e: Error) => e.name === "AbortError");
+    assert.ok(Number.isFinite(await nll({ label: "none" })));
+  });
+});
+
+describe("LongRoPE samples from text (llama-2-tiny-random, 32k vocabulary)", () => {
+  it("splits the token stream into disjoint halves and scores only a window for a large vocabulary", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "lrq-text-"));
+    const worker = new PplWorker();
+    try {
+      const words = Array.from({ length: 3000 }, (_, i) => `word${i % 97} value${i}`).join(" ");
+      writeFileSync(path.join(dir, "a.txt"), words);
+      const samples = await textSamples({ worker, modelPath: randomLlama, textPath: dir, sampleTokens: 256, searchCount: 2, evalCount: 2 });
+      assert.equal(samples.search.length, 2);
+      assert.equal(samples.eval.length, 2);
+      const { tokens, bos } = await worker.request("tokenize", { modelPath: randomLlama, text: `// a.txt\n${words}` });
+      const half = Math.floor(tokens.length / 2);
+      assert.deepEqual(samples.search[0], [bos, ...tokens.slice(0, 255)]);
+      assert.deepEqual(samples.search[1], [bos, ...tokens.slice(255, 510)]);
+      assert.deepEqual(samples.eval[0], [bos, ...tokens.slice(half, half + 255)], "evaluation starts in the second half");
+      assert.ok(510 <= half, "search windows stay in the first half");
+      assert.equal(await scoredWindow(randomLlama), 512);
+      assert.equal(await scoredWindow(storiesModel), undefined);
+      const r = await measurePerplexity(worker, randomLlama, { label: "none" }, samples.eval, { threads: 1, scoreLast: 32 });
+      assert.equal(r.scoredTokens, 64);
+      assert.ok(Number.isFinite(r.ppl));
+      await assert.rejects(textSamples({ worker, modelPath: randomLlama, textPath: dir, sampleTokens: 100000, searchCount: 1, evalCount: 1 }), /are needed for 1 search/);
+    } finally {
+      await worker.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.equal(existsSync(dir), false);
+  });
+});
