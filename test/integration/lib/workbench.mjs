@@ -12,6 +12,8 @@ export async function launchBrowser({ runId, dirs }) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
+    // The runner handles signals: it must also stop code-server and remove the temp folder before exiting.
+    handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
     args: [
       "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
