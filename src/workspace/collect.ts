@@ -1,5 +1,5 @@
 /**
- * Stage 1: walk every root and list the candidate files (path, size, mtime), applying the ignore layers and globs
+ * Stage 1: walk every root and list the candidate files, applying the ignore layers and globs
  * while walking so that an excluded directory (node_modules) is reported once and never entered. Symbolic links are
  * followed only to targets inside a root, and never to a directory that is already being walked (a loop).
  */
@@ -15,8 +15,6 @@ export interface Candidate {
   /** Path as the model sees it (root name first in a multi-root workspace). */
   readonly path: string;
   readonly absolutePath: string;
-  readonly bytes: number;
-  readonly mtimeMs: number;
 }
 
 export interface CollectResult {
@@ -43,8 +41,6 @@ interface DirectoryWork {
   readonly realChain: readonly string[];
 }
 
-const STAT_BATCH = 256;
-
 export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: CollectContext, out: CollectResult) {
   let base = IgnoreStack.empty();
   if (ctx.defaultExcludes) base = base.with("", "built-in excludes", "default-exclude", DEFAULT_EXCLUDES);
@@ -64,7 +60,6 @@ export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: Co
       continue;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const files: { rel: string; abs: string }[] = [];
     const subdirectories: DirectoryWork[] = [];
     for (const entry of entries) {
       const rel = dir.relPath ? `${dir.relPath}/${entry.name}` : entry.name;
@@ -95,24 +90,13 @@ export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: Co
         } else {
           subdirectories.push({ absolutePath: abs, relPath: rel, ignore, realChain: [...dir.realChain, realDir!] });
         }
-      } else files.push({ rel, abs });
+      } else {
+        ctx.onSeen();
+        out.candidates.push({ path: display(rel), absolutePath: abs });
+      }
     }
     // Walk subdirectories in name order: the stack pops the last pushed first.
     pending.push(...subdirectories.reverse());
-    for (let i = 0; i < files.length; i += STAT_BATCH) {
-      const batch = files.slice(i, i + STAT_BATCH);
-      const stats = await Promise.allSettled(batch.map((f) => stat(f.abs)));
-      stats.forEach((result, j) => {
-        const file = batch[j]!;
-        ctx.onSeen();
-        if (result.status === "rejected") {
-          out.excluded.push({ path: display(file.rel), reason: "unreadable", detail: errorDetail(result.reason) });
-        } else {
-          const { size, mtimeMs } = result.value;
-          out.candidates.push({ path: display(file.rel), absolutePath: file.abs, bytes: size, mtimeMs });
-        }
-      });
-    }
   }
 }
 

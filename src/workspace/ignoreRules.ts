@@ -21,9 +21,17 @@ export interface IgnoreVerdict {
   readonly detail: string;
 }
 
-/** The ignore layers that apply inside one directory; `child()` adds that directory's own files. */
+/**
+ * The ignore layers that apply inside one directory; `child()` adds that directory's own files. The `ignore`
+ * package reports a path as ignored when a parent directory is; the walker only enters a directory that the layers
+ * together kept (a later layer re-included it), so a layer that ignores the directory itself (`inherited`) has no
+ * say about its contents.
+ */
 export class IgnoreStack {
-  private constructor(private readonly layers: readonly IgnoreLayer[]) {}
+  private constructor(
+    private readonly layers: readonly IgnoreLayer[],
+    private readonly inherited: ReadonlySet<IgnoreLayer> = new Set(),
+  ) {}
 
   static empty(): IgnoreStack {
     return new IgnoreStack([]);
@@ -32,12 +40,20 @@ export class IgnoreStack {
   with(base: string, source: string, reason: SkipReason, patterns: readonly string[]): IgnoreStack {
     if (patterns.length === 0) return this;
     const rules = ignore({ allowRelativePaths: true }).add(patterns as string[]);
-    return new IgnoreStack([...this.layers, { base, source, reason, rules }]);
+    return new IgnoreStack([...this.layers, { base, source, reason, rules }], this.inherited);
   }
 
   /** Reads `.gitignore` and `.longropeignore` of `dirAbs` (posix `dirRel` from the root) and stacks them. */
   async child(dirAbs: string, dirRel: string): Promise<IgnoreStack> {
     let stack: IgnoreStack = this;
+    if (dirRel !== "") {
+      const inherited = new Set(this.inherited);
+      for (const layer of this.layers) {
+        const inLayer = layer.base ? relativeTo(layer.base, dirRel) : dirRel;
+        if (inLayer !== undefined && layer.rules.test(`${inLayer}/`).ignored) inherited.add(layer);
+      }
+      if (inherited.size > this.inherited.size) stack = new IgnoreStack(this.layers, inherited);
+    }
     for (const name of [".gitignore", ".longropeignore"]) {
       const patterns = await readPatterns(path.join(dirAbs, name));
       const source = dirRel ? `${dirRel}/${name}` : name;
@@ -51,7 +67,7 @@ export class IgnoreStack {
     let decided: IgnoreVerdict | undefined;
     for (const layer of this.layers) {
       const inLayer = layer.base ? relativeTo(layer.base, relPath) : relPath;
-      if (inLayer === undefined) continue;
+      if (inLayer === undefined || this.inherited.has(layer)) continue;
       const result = layer.rules.test(isDirectory ? `${inLayer}/` : inLayer);
       if (result.ignored) {
         decided = { reason: layer.reason, detail: `${layer.source}: ${result.rule?.pattern ?? ""}` };

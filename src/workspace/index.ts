@@ -23,7 +23,17 @@ export { INSTRUCTION, LINE_NUMBER_EVERY } from "./format";
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 
-export async function packWorkspace(options: PackOptions): Promise<PackResult> {
+/** The stages that touch the disk or the secret scanner; tests replace one to simulate a race or a fault. */
+export interface PackStages {
+  readonly collectRoot: typeof collectRoot;
+  readonly readCandidates: typeof readCandidates;
+  readonly redactSecrets: typeof redactSecrets;
+}
+
+const defaultStages: PackStages = { collectRoot, readCandidates, redactSecrets };
+
+export async function packWorkspace(options: PackOptions, overrides: Partial<PackStages> = {}): Promise<PackResult> {
+  const stages = { ...defaultStages, ...overrides };
   const { signal } = options;
   const progress = createProgress(options.onProgress);
   const collected: CollectResult = { candidates: [], excluded: [] };
@@ -32,14 +42,14 @@ export async function packWorkspace(options: PackOptions): Promise<PackResult> {
   const multiRoot = options.roots.length > 1;
   for (const [i, root] of options.roots.entries()) {
     const ctx = { globs, defaultExcludes: options.defaultExcludes ?? true, realRoots, multiRoot, signal, onSeen: progress.seen };
-    await collectRoot(root, realRoots[i]!, ctx, collected);
+    await stages.collectRoot(root, realRoots[i]!, ctx, collected);
   }
   const excluded: ExcludedFile[] = collected.excluded;
   if (signal?.aborted) return cancelled([], excluded);
 
-  const read = await readCandidates(collected.candidates, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded, signal);
+  const read = await stages.readCandidates(collected.candidates, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded, signal);
   if (signal?.aborted) return cancelled([], excluded);
-  const redacted = options.redactSecrets === false ? read.map((f) => ({ file: f, redactions: 0 })) : await redactSecrets(read, signal);
+  const redacted = options.redactSecrets === false ? read.map((f) => ({ file: f, redactions: 0 })) : await stages.redactSecrets(read, signal);
   if (signal?.aborted) return cancelled([], excluded);
   progress.included(redacted.length);
   if (redacted.length === 0) throw emptyWorkspace(options.roots, excluded.length);

@@ -1,15 +1,17 @@
 /**
  * Stage 2: read each candidate, leaving out files over the size limit (decided from the size on disk, before
- * reading), binary files, and files that vanished or cannot be read. Text is decoded as UTF-8; invalid sequences
+ * reading; a file that grew past it while being read is left out too), binary files, and files that vanished or cannot be read. Text is decoded as UTF-8; invalid sequences
  * become U+FFFD and the file is flagged, never a crash. Line endings are normalised to "\n".
  */
 import { isUtf8 } from "node:buffer";
-import { readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { isBinaryFile } from "isbinaryfile";
 import { errorDetail, type Candidate } from "./collect";
 import type { ExcludedFile } from "./types";
 
 export interface TextFile extends Candidate {
+  readonly bytes: number;
+  readonly mtimeMs: number;
   readonly text: string;
   readonly invalidUtf8: boolean;
 }
@@ -36,19 +38,24 @@ export async function readCandidates(
 }
 
 async function readCandidate(candidate: Candidate, maxFileBytes: number): Promise<TextFile | ExcludedFile> {
-  const tooLarge = (bytes: number): ExcludedFile => ({
-    path: candidate.path,
-    reason: "too-large",
-    detail: `${bytes} bytes, limit ${maxFileBytes}`,
-  });
-  if (candidate.bytes > maxFileBytes) return tooLarge(candidate.bytes);
-  let buffer: Buffer;
+  let bytes: number;
+  let mtimeMs: number;
+  let buffer: Buffer | undefined;
   try {
-    buffer = await readFile(candidate.absolutePath);
+    // One open for size, mtime and content: a file over the limit is never read.
+    const handle = await open(candidate.absolutePath, "r");
+    try {
+      ({ size: bytes, mtimeMs } = await handle.stat());
+      if (bytes <= maxFileBytes) buffer = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
     return { path: candidate.path, reason: "unreadable", detail: errorDetail(error) };
   }
-  if (buffer.length > maxFileBytes) return tooLarge(buffer.length);
+  if (!buffer || buffer.length > maxFileBytes) {
+    return { path: candidate.path, reason: "too-large", detail: `${buffer?.length ?? bytes} bytes, limit ${maxFileBytes}` };
+  }
   if (buffer.length > 0 && (await isBinaryFile(buffer, buffer.length))) {
     return { path: candidate.path, reason: "binary" };
   }
@@ -56,5 +63,5 @@ async function readCandidate(candidate: Candidate, maxFileBytes: number): Promis
   let text = buffer.toString("utf8");
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
-  return { ...candidate, bytes: buffer.length, text, invalidUtf8 };
+  return { ...candidate, bytes: buffer.length, mtimeMs, text, invalidUtf8 };
 }
