@@ -219,19 +219,21 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  // The file name says what it is, so nobody mistakes it for a real model.
+  const outPath = /synthetic/i.test(path.basename(values.out)) ? values.out : values.out.replace(/(\.gguf)?$/i, ".synthetic.gguf");
   const tokenizerFrom = values["tokenizer-from"] ?? path.resolve(__dirname, "../../shared/models/llama-2-tiny-random.gguf");
   const started = Date.now();
   let lastPercent = -1;
   await makeSyntheticModel({
-    shape, outPath: values.out, tokenizerFrom, type: values.type as WeightType | undefined,
+    shape, outPath, tokenizerFrom, type: values.type as WeightType | undefined,
     seed: values.seed ? Number(values.seed) : undefined,
     onProgress: ({ done, total }) => {
       const percent = Math.floor((done / total) * 100);
-      if (percent !== lastPercent) process.stderr.write(`\rwriting ${values.out}: ${percent}%`);
+      if (percent !== lastPercent) process.stderr.write(`\rwriting ${outPath}: ${percent}%`);
       lastPercent = percent;
     },
   });
-  process.stderr.write(`\nwrote SYNTHETIC ${shape.label}-shaped model ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stderr.write(`\nwrote SYNTHETIC ${shape.label}-shaped model ${outPath} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }
 
 if (require.main === module) {

@@ -4,6 +4,7 @@
  * verbatim, so an empty patch reproduces the file byte for byte.
  */
 import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { resolve } from "node:path";
 import { RepoQaError } from "../../util/errors";
 import { ByteWriter, encodeMetadataEntry, encodePreamble, encodeTensorInfo } from "./encode";
 import { alignUp, GGML_TYPE } from "./ggmlTypes";
@@ -28,7 +29,7 @@ const chunkBytes = 8 << 20;
 
 /** Writes `dstPath` (atomically: a `.partial` file renamed at the end; removed on error or cancellation). */
 export async function patchGguf(srcPath: string, dstPath: string, patch: GgufPatch): Promise<void> {
-  if (srcPath === dstPath) {
+  if (resolve(srcPath) === resolve(dstPath)) {
     throw new RepoQaError(`The extended model must be written to a new file, not over ${srcPath}.`, "bad-input");
   }
   patch.signal?.throwIfAborted();
