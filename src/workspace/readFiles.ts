@@ -56,12 +56,30 @@ async function readCandidate(candidate: Candidate, maxFileBytes: number): Promis
   if (!buffer || buffer.length > maxFileBytes) {
     return { path: candidate.path, reason: "too-large", detail: `${buffer?.length ?? bytes} bytes, limit ${maxFileBytes}` };
   }
-  if (buffer.length > 0 && (await isBinaryFile(buffer, buffer.length))) {
-    return { path: candidate.path, reason: "binary" };
-  }
-  const invalidUtf8 = !isUtf8(buffer);
-  let text = buffer.toString("utf8");
+  if (await isBinary(buffer)) return { path: candidate.path, reason: "binary" };
+  const utf16 = buffer[0] === 0xff && buffer[1] === 0xfe;
+  const invalidUtf8 = !utf16 && !isUtf8(buffer);
+  let text = buffer.toString(utf16 ? "utf16le" : "utf8");
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
   return { ...candidate, bytes: buffer.length, mtimeMs, text, invalidUtf8 };
+}
+
+const SNIFF_BYTES = 8000;
+
+/**
+ * isbinaryfile decides first; it also flags short text in a legacy encoding (a Latin-1 file with a few accents), so
+ * a file it calls binary stays text unless it has a NUL or more than 1% control bytes in its first 8,000 bytes (git's
+ * own test is a NUL there).
+ */
+async function isBinary(buffer: Buffer): Promise<boolean> {
+  if (buffer.length === 0 || !(await isBinaryFile(buffer, buffer.length))) return false;
+  const n = Math.min(buffer.length, SNIFF_BYTES);
+  let control = 0;
+  for (let i = 0; i < n; i++) {
+    const b = buffer[i]!;
+    if (b === 0) return true;
+    if (b < 8 || (b > 13 && b < 32 && b !== 27)) control++;
+  }
+  return control * 100 > n;
 }

@@ -21,7 +21,16 @@ function loadSecretlint() {
   loaded ??= Promise.all([import("@secretlint/core"), import("@secretlint/secretlint-rule-preset-recommend")]).then(
     ([core, preset]) => ({
       lintSource: core.lintSource,
-      config: { rules: [{ id: "@secretlint/secretlint-rule-preset-recommend", rule: preset.creator }] },
+      config: {
+        rules: [
+          {
+            id: "@secretlint/secretlint-rule-preset-recommend",
+            rule: preset.creator,
+            // AWS access key ids are off by default; in a prompt that leaves the machine's hands they count.
+            rules: [{ id: "@secretlint/secretlint-rule-aws", options: { enableIDScanRule: true } }],
+          },
+        ],
+      },
     }),
   );
   return loaded;
@@ -61,11 +70,33 @@ export async function redactSecrets(files: readonly TextFile[], signal?: AbortSi
     );
     results.forEach((result, j) => {
       const file = batch[j]!;
-      const ranges = result.messages.map((m) => ({ start: m.range[0], end: m.range[1], rule: m.messageId }));
+      const ranges = result.messages.flatMap((m) => secretRanges(file.text, m));
       out.push(ranges.length === 0 ? { file, redactions: 0 } : redact(file, ranges));
     });
   }
   return out;
+}
+
+interface LintMessage {
+  readonly messageId: string;
+  readonly range: readonly [number, number];
+  readonly data?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Where the secret of one finding is. Some rules report a range that starts at the variable name but has the
+ * secret's length (the AWS secret key rule), which would leave the key's tail in the prompt; so the secret value the
+ * rule reports in `data` is located in the text, and every occurrence of it is redacted.
+ */
+function secretRanges(text: string, message: LintMessage): SecretRange[] {
+  const rule = message.messageId;
+  const value = Object.values(message.data ?? {}).find((v): v is string => typeof v === "string" && v.length >= 8 && text.includes(v));
+  if (!value) return [{ start: message.range[0], end: message.range[1], rule }];
+  const ranges: SecretRange[] = [];
+  for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) {
+    ranges.push({ start: at, end: at + value.length, rule });
+  }
+  return ranges;
 }
 
 interface SecretRange {
