@@ -111,7 +111,11 @@ async function searchOnWorkspace(
     return await runSearchProcess({
       cliPath: context.asAbsolutePath("dist/cli.js"), modelPath, textPath, targetContext: target,
       originalContext: info.contextLength, budgetSeconds, outPath: path.join(dir, "factors.json"), signal,
-      log: (line) => log.debug(`search: ${line}`),
+      log: (line) => {
+        log.debug(`search: ${line}`);
+        // Until the first iteration ends (sample preparation, the initial population), show the search's own words.
+        if (reported === 0 && !line.startsWith("iteration ")) progress.report({ message: `search: ${line.slice(0, 100)}` });
+      },
       onProgress: (p) => {
         const done = (p.iteration / p.iterations) * 100;
         progress.report({ increment: done - reported, message: `search iteration ${p.iteration}/${p.iterations}${p.bestPpl ? `, best perplexity ${p.bestPpl.toFixed(3)}` : ""}` });

@@ -20,6 +20,7 @@ export interface SearchProcessOptions {
   readonly threads?: number;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: SearchProcessProgress) => void;
+  /** Every stderr line of the search (its own progress sentences), for a log. */
   readonly log?: (line: string) => void;
 }
 
