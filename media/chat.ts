@@ -153,6 +153,9 @@ function setTrusted(trusted: boolean): void {
 function receive(message: HostMessage): void {
   switch (message.type) {
     case "restore":
+      // Answers to requests made before the restore may never come (a reloaded host): ask again.
+      citationAsked.clear();
+      citationRequests.clear();
       showAll(message);
       setTrusted(message.trusted);
       saveState();

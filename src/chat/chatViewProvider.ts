@@ -66,12 +66,11 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
     if (this.view !== view) return;
     const message = parseWebviewMessage(raw);
     if (!message) return;
+    // The page posts only after its listener is up, so any message (not only `ready`) means answers can go out:
+    // a page restoring its own state asks about citations before it says ready.
+    if (message.type === "ready" || !this.pageReady) this.markReady(view, message.type === "ready");
     switch (message.type) {
       case "ready":
-        this.pageReady = true;
-        void view.webview.postMessage(this.snapshot());
-        for (const waiter of this.readyWaiters) waiter();
-        this.readyWaiters.clear();
         return;
       case "transcript":
         return this.settle(message.id, message.snapshot);
@@ -80,6 +79,13 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
       default:
         this.onMessage(message);
     }
+  }
+
+  private markReady(view: vscode.WebviewView, sendSnapshot: boolean): void {
+    this.pageReady = true;
+    if (sendSnapshot) void view.webview.postMessage(this.snapshot());
+    for (const waiter of this.readyWaiters) waiter();
+    this.readyWaiters.clear();
   }
 
   /** Sends a frame if a page is listening; a page that loads later catches up through `restore`. */

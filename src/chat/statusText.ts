@@ -2,7 +2,7 @@
 import type { ContextMeter, EngineStatus } from "../engine/api";
 
 export function formatTokens(n: number): string {
-  if (n < 1000) return String(n);
+  if (n < 10_000) return n.toLocaleString("en-US");
   if (n < 100_000) return `${(n / 1000).toFixed(1).replace(/\.0$/, "")}k`;
   return `${Math.round(n / 1000)}k`;
 }

@@ -174,6 +174,14 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
     assert.deepEqual(snapshot.messages.map((m) => m.role), ["user", "assistant"]);
     assert.equal(snapshot.messages[0]!.text, "Where does packing start?");
     assert.equal(await second.page.inputValue("#question"), "a draft");
+    // The restored answer's citations were asked about before the extension's restore; the restore asks again.
+    const early = (await second.waitForPosted((m) => m.type === "resolveCitations")) as { id: string };
+    await second.send({ type: "restore", messages: saved.messages as never, trusted: true });
+    const again = (await second.waitForPosted((m) => m.type === "resolveCitations" && m.id !== early.id)) as { id: string };
+    await second.send({ type: "citations", id: again.id, resolved: ["src/cli.ts"] });
+    await second.page.waitForSelector('a.citation[data-path="src/cli.ts"]');
+    await second.send({ type: "citations", id: early.id, resolved: ["src/workspace/pack.ts"] }); // stale: ignored
+    assert.deepEqual((await transcriptOf(second)).messages[1]!.links.map((l) => l.path), ["src/cli.ts"]);
     await second.send({ type: "cleared" });
     assert.equal((await transcriptOf(second)).messages.length, 0);
     await second.page.close();
