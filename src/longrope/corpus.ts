@@ -131,7 +131,8 @@ export async function textSamples(o: TextSamplesOptions): Promise<SampleSet> {
   const texts = await Promise.all(files.map(async (f) => `// ${path.relative(o.textPath, f) || path.basename(f)}\n${await readFile(f, "utf8")}`));
   const { tokens, bos } = await o.worker.request("tokenize", { modelPath: o.modelPath, text: texts.join("\n\n") }, { signal: o.signal });
   const window = o.sampleTokens - 1;
-  const half = Math.floor(tokens.length / 2);
+  // With no evaluation samples asked for (a search alone), the whole text is search text.
+  const half = o.evalCount === 0 ? tokens.length : Math.floor(tokens.length / 2);
   const cut = (from: number, to: number, count: number) => {
     const out: number[][] = [];
     for (let start = from; start + window <= to && out.length < count; start += window) out.push([bos, ...tokens.slice(start, start + window)]);
@@ -140,7 +141,7 @@ export async function textSamples(o: TextSamplesOptions): Promise<SampleSet> {
   const search = cut(0, half, o.searchCount);
   const evaluation = cut(half, tokens.length, o.evalCount);
   if (search.length < o.searchCount || evaluation.length < o.evalCount) {
-    const needed = 2 * Math.max(o.searchCount, o.evalCount) * window;
+    const needed = (o.evalCount === 0 ? 1 : 2) * Math.max(o.searchCount, o.evalCount) * window;
     throw new RepoQaError(`${o.textPath} has ${tokens.length} tokens; ${needed} are needed for ${o.searchCount} search and ${o.evalCount} evaluation samples of ${o.sampleTokens} tokens. Give more text or shorter lengths.`, "bad-input");
   }
   return { search, eval: evaluation, source: `${files.length} text file(s) under ${o.textPath}: first half of the tokens for search, second half for evaluation` };

@@ -8,7 +8,7 @@ import { rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Llama, LlamaModel } from "node-llama-cpp";
-import { patchGguf } from "./gguf/index";
+import { metadataString, patchGguf, readGgufHeader } from "./gguf/index";
 
 interface Entry {
   readonly key: string;
@@ -37,7 +37,7 @@ export class VariantModels {
     }
     const copy = ropeFreqs ? path.join(this.dir, `variant-${this.copies++}.gguf`) : undefined;
     const model = (async () => {
-      if (copy) await patchGguf(modelPath, copy, { tensors: { "rope_freqs.weight": Float32Array.from(ropeFreqs!) } });
+      if (copy) await patchGguf(modelPath, copy, { tensors: await factorTensors(modelPath, Float32Array.from(ropeFreqs!)) });
       return this.llama.loadModel({ modelPath: copy ?? modelPath, gpuLayers: "auto", metadataOverrides: nest(overrides) as never });
     })();
     const entry: Entry = { key, model, copy };
@@ -63,6 +63,16 @@ export class VariantModels {
     await entry.model.then((m) => m.dispose(), () => undefined);
     if (entry.copy) await rm(entry.copy, { force: true });
   }
+}
+
+/**
+ * llama reads per-pair factors from `rope_freqs`; phi3 (LongRoPE models) reads `rope_factors_long` / `_short` and
+ * picks one by context size, so both get the candidate.
+ */
+async function factorTensors(modelPath: string, factors: Float32Array): Promise<Record<string, Float32Array>> {
+  const header = await readGgufHeader(modelPath);
+  const phi3Style = metadataString(header, "general.architecture") === "phi3" || header.tensors.some((t) => t.name === "rope_factors_long.weight");
+  return phi3Style ? { "rope_factors_long.weight": factors, "rope_factors_short.weight": factors } : { "rope_freqs.weight": factors };
 }
 
 /** `{"llama.rope.freq_base": 4e4}` → `{llama: {rope: {freq_base: 4e4}}}` (node-llama-cpp's override shape). */
