@@ -31,6 +31,15 @@ export interface ContextMeter {
   readonly ropeScaling: string;
   readonly filesIncluded: number;
   readonly filesExcluded: number;
+  /** Memory estimate of the KV cache: bytes per token × context size. */
+  readonly kvCacheBytes?: number;
+}
+
+/** Saved KV states of repo prefixes on disk (under the storage folder). */
+export interface SavedStatesInfo {
+  readonly directory: string;
+  readonly count: number;
+  readonly bytes: number;
 }
 
 export interface AskQuestion {

@@ -8,11 +8,13 @@ import path from "node:path";
 import { packWorkspace } from "../workspace/index";
 import type { PackOptions, PackResult } from "../workspace/types";
 import { RepoQaError, describeError, isAbortError } from "../util/errors";
-import type { AskCallbacks, AskQuestion, EngineStatus, RepoQaConfig, RepoQaService } from "./api";
+import type { AskCallbacks, AskQuestion, EngineStatus, RepoQaConfig, RepoQaService, SavedStatesInfo } from "./api";
 import { EngineHost, type LogFn } from "./engineHost";
 import { resolveModelPath } from "./modelSource";
 import type { AskResult, ChatTurn, IngestResult, ModelInfo, ProgressFrame } from "./protocol";
 import { IngestMeter } from "./ingestMeter";
+import { chooseModel, largestContext } from "./modelChoice";
+import { StateStore } from "./worker/stateStore";
 
 export interface RepoQaOptions {
   readonly workerPath: string;
@@ -34,7 +36,9 @@ export const questionReserveTokens = 512;
 export class RepoQa implements RepoQaService {
   private readonly host: EngineHost;
   private queue: Promise<unknown> = Promise.resolve();
-  private loaded: { key: string; pid: number | undefined; info: ModelInfo } | undefined;
+  private loaded: { key: string; pid: number | undefined; info: ModelInfo; extension?: string } | undefined;
+  /** Context of each configured model file, learned when it was first loaded. */
+  private readonly baseContexts = new Map<string, number>();
   private turns: ChatTurn[] = [];
   private lastConfig: RepoQaConfig | undefined;
   private changeTimer: NodeJS.Timeout | undefined;
@@ -62,8 +66,7 @@ export class RepoQa implements RepoQaService {
       const maxTokens = question.maxTokens ?? defaultMaxTokens;
       const history = question.history ?? this.turns;
       try {
-        const model = await this.ensureModel(config, callbacks);
-        const packed = await this.packFor(config, model, maxTokens, question.question, callbacks);
+        const { model, packed } = await this.packAndChoose(config, maxTokens, question.question, callbacks);
         if (packed.cancelled) return cancelledAnswer();
         const meter = new IngestMeter((s) => onStatus?.(s));
         let answering = false;
@@ -80,7 +83,7 @@ export class RepoQa implements RepoQaService {
           },
         );
         if (!result.cancelled && question.history === undefined) this.turns.push({ question: question.question, answer: result.text });
-        onStatus?.({ state: "ready", meter: meterOf(model, packed, result.contextSize) });
+        onStatus?.({ state: "ready", meter: this.meterOf(model, packed, result.contextSize) });
         return result;
       } catch (error) {
         if (isAbortError(error) || signal?.aborted) return cancelledAnswer();
@@ -93,15 +96,14 @@ export class RepoQa implements RepoQaService {
   /** Packs and brings the repo into the KV cache without asking (after an edit, or before the first question). */
   prepare(config: RepoQaConfig, callbacks: Pick<AskCallbacks, "signal" | "onStatus"> = {}, maxTokens = defaultMaxTokens): Promise<IngestResult | undefined> {
     return this.enqueue(async () => {
-      const model = await this.ensureModel(config, callbacks);
-      const packed = await this.packFor(config, model, maxTokens, undefined, callbacks);
+      const { model, packed } = await this.packAndChoose(config, maxTokens, undefined, callbacks);
       if (packed.cancelled) return undefined;
       const meter = new IngestMeter((s) => callbacks.onStatus?.(s));
       const result = await this.host.request(
         { type: "ingest", repoContext: packed.text, maxTokens },
         { signal: callbacks.signal, onProgress: (frame) => meter.update(frame) },
       );
-      callbacks.onStatus?.({ state: "ready", meter: meterOf(model, packed, result.contextSize) });
+      callbacks.onStatus?.({ state: "ready", meter: this.meterOf(model, packed, result.contextSize) });
       return result;
     });
   }
@@ -109,13 +111,37 @@ export class RepoQa implements RepoQaService {
   pack(config: RepoQaConfig, callbacks: Pick<AskCallbacks, "signal" | "onStatus"> = {}): Promise<PackResult> {
     return this.enqueue(async () => {
       if (!config.engine.modelPath) return this.runPacker(config, callbacks, undefined);
-      const model = await this.ensureModel(config, callbacks);
-      return this.packFor(config, model, defaultMaxTokens, undefined, callbacks);
+      return (await this.packAndChoose(config, defaultMaxTokens, undefined, callbacks, false)).packed;
     });
   }
 
   newChat(): void {
     this.turns = [];
+  }
+
+  /** What the saved KV states take on disk (shown to the user, who can clear them). */
+  savedStates(): Promise<SavedStatesInfo> {
+    return this.enqueue(async () => {
+      const store = await StateStore.open(this.stateDirectory, this.stateCacheBytes);
+      const metas = await store.list();
+      return { directory: this.stateDirectory, count: metas.length, bytes: metas.reduce((sum, m) => sum + m.bytes, 0) };
+    });
+  }
+
+  /** Deletes every saved KV state; the next question reads the repo again. */
+  clearSavedStates(): Promise<void> {
+    return this.enqueue(async () => {
+      const store = await StateStore.open(this.stateDirectory, this.stateCacheBytes);
+      for (const meta of await store.list()) await store.remove(meta.key);
+    });
+  }
+
+  private get stateDirectory(): string {
+    return path.join(this.options.storageDir, "kv-states");
+  }
+
+  private get stateCacheBytes(): number {
+    return this.options.stateCacheBytes ?? 8 * 1024 ** 3;
   }
 
   /**
@@ -142,42 +168,82 @@ export class RepoQa implements RepoQaService {
     return run;
   }
 
-  private async ensureModel(config: RepoQaConfig, callbacks: Pick<AskCallbacks, "signal" | "onStatus">): Promise<ModelInfo> {
-    const { signal, onStatus } = callbacks;
-    const modelPath = await resolveModelPath({
-      modelPath: config.engine.modelPath,
-      storageDir: this.options.storageDir,
-      host: this.host,
-      signal,
-      probeUrl: this.options.probeUrl,
-      onDownload: (f: ProgressFrame) => onStatus?.({ state: "downloading", done: f.done, total: f.total }),
-    });
-    const settings = { ...config.engine, modelPath };
-    const key = JSON.stringify(settings);
-    this.lastConfig = config;
-    if (this.loaded?.key === key && this.loaded.pid === this.host.pid && this.host.pid !== undefined) return this.loaded.info;
-    onStatus?.({ state: "loading", modelPath });
-    const stateCache = { directory: path.join(this.options.storageDir, "kv-states"), maxBytes: this.options.stateCacheBytes ?? 8 * 1024 ** 3 };
-    const info = await this.host.request({ type: "loadModel", settings, stateCache }, { signal });
-    this.loaded = { key, pid: this.host.pid, info };
-    return info;
-  }
-
-  private async packFor(
+  /**
+   * Resolves the configured model, packs with its tokenizer and a budget of the largest context it (or an extended
+   * copy of it) offers, then loads the model file that fits the packed prompt.
+   */
+  private async packAndChoose(
     config: RepoQaConfig,
-    model: ModelInfo,
     maxTokens: number,
     question: string | undefined,
     callbacks: Pick<AskCallbacks, "signal" | "onStatus">,
-  ): Promise<PackResult> {
-    const budget = config.pack.budgetTokens ?? model.maxContextSize - maxTokens - questionReserveTokens;
+    loadChoice = true,
+  ): Promise<{ model: ModelInfo; packed: PackResult }> {
+    const basePath = await resolveModelPath({
+      modelPath: config.engine.modelPath,
+      storageDir: this.options.storageDir,
+      host: this.host,
+      signal: callbacks.signal,
+      probeUrl: this.options.probeUrl,
+      onDownload: (f: ProgressFrame) => callbacks.onStatus?.({ state: "downloading", done: f.done, total: f.total }),
+    });
+    this.lastConfig = config;
+    let model = this.isLoaded(config, this.loaded?.info.modelPath) ? this.loaded!.info : undefined;
+    let baseContext = this.baseContexts.get(basePath);
+    if (baseContext === undefined || !model) {
+      const base = await this.load(config, basePath, undefined, callbacks);
+      baseContext = base.maxContextSize;
+      this.baseContexts.set(basePath, baseContext);
+      model = base;
+    }
+    const reserve = maxTokens + questionReserveTokens;
+    const limit = await largestContext(basePath, baseContext);
+    const budget = config.pack.budgetTokens ?? limit - reserve;
     if (budget <= 0) {
       throw new RepoQaError(
-        `The answer reserve (${maxTokens} tokens) leaves no room for the repo in ${model.name}'s ${model.maxContextSize}-token context; lower longropeQa.maxAnswerTokens.`,
+        `The answer reserve (${maxTokens} tokens) leaves no room for the repo in ${model.name}'s ${limit}-token context; lower longropeQa.maxAnswerTokens.`,
         "context-overflow",
       );
     }
-    return this.runPacker({ ...config, pack: { ...config.pack, budgetTokens: budget, question: question ?? config.pack.question } }, callbacks, this.host);
+    const packConfig = { ...config, pack: { ...config.pack, budgetTokens: budget, question: question ?? config.pack.question } };
+    const packed = await this.runPacker(packConfig, callbacks, this.host);
+    if (packed.cancelled || !loadChoice) return { model, packed };
+    const choice = await chooseModel(basePath, baseContext, (packed.totalTokens ?? 0) + reserve);
+    if (!this.isLoaded(config, choice.modelPath)) model = await this.load(config, choice.modelPath, choice.extension, callbacks);
+    return { model, packed };
+  }
+
+  private isLoaded(config: RepoQaConfig, modelPath: string | undefined): boolean {
+    const loaded = this.loaded;
+    return !!loaded && !!modelPath && loaded.key === modelKey(config, modelPath) && loaded.pid === this.host.pid && loaded.pid !== undefined;
+  }
+
+  private async load(
+    config: RepoQaConfig,
+    modelPath: string,
+    extension: string | undefined,
+    callbacks: Pick<AskCallbacks, "signal" | "onStatus">,
+  ): Promise<ModelInfo> {
+    callbacks.onStatus?.({ state: "loading", modelPath });
+    const stateCache = { directory: this.stateDirectory, maxBytes: this.stateCacheBytes };
+    const settings = { ...config.engine, modelPath };
+    const loaded = await this.host.request({ type: "loadModel", settings, stateCache }, { signal: callbacks.signal });
+    const info = extension ? { ...loaded, ropeScaling: extension } : loaded;
+    this.loaded = { key: modelKey(config, modelPath), pid: this.host.pid, info, extension };
+    return info;
+  }
+
+  private meterOf(model: ModelInfo, packed: PackResult, contextSize: number | undefined): Extract<EngineStatus, { state: "ready" }>["meter"] {
+    const size = contextSize ?? model.maxContextSize;
+    return {
+      repoTokens: packed.totalTokens ?? 0,
+      contextSize: size,
+      modelName: model.name,
+      ropeScaling: model.ropeScaling,
+      filesIncluded: packed.included.length,
+      filesExcluded: packed.excluded.length,
+      kvCacheBytes: model.kvBytesPerToken * size,
+    };
   }
 
   private async runPacker(config: RepoQaConfig, callbacks: Pick<AskCallbacks, "signal" | "onStatus">, counter: EngineHost | undefined): Promise<PackResult> {
@@ -195,13 +261,6 @@ function cancelledAnswer(): AskResult {
   return { cancelled: true, text: "", promptTokens: 0, reusedTokens: 0, generatedTokens: 0, ttftMs: 0 };
 }
 
-function meterOf(model: ModelInfo, packed: PackResult, contextSize: number | undefined): Extract<EngineStatus, { state: "ready" }>["meter"] {
-  return {
-    repoTokens: packed.totalTokens ?? 0,
-    contextSize: contextSize ?? model.maxContextSize,
-    modelName: model.name,
-    ropeScaling: model.ropeScaling,
-    filesIncluded: packed.included.length,
-    filesExcluded: packed.excluded.length,
-  };
+function modelKey(config: RepoQaConfig, modelPath: string): string {
+  return JSON.stringify({ ...config.engine, modelPath });
 }
