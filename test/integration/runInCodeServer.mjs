@@ -59,9 +59,11 @@ async function runPhases(install) {
   for (const phase of ["main", "reopen"]) {
     fs.writeFileSync(path.join(state.dirs.exchange, "phase.json"), JSON.stringify({ phase }));
     console.log(`[runner] ${phase} window: opening ${state.dirs.workspace}`);
+    const t0 = performance.now();
     const { exitCode } = await runWindow({
       phase, context, server: state.server, dirs: state.dirs, repoRoot, suiteEntry, outputDir, timeoutMs, shots, verbose,
     });
+    console.log(`[runner] ${phase} window reported exit code ${exitCode} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const results = report.addPhase(state.dirs.exchange, phase, exitCode);
     if (phase === "main") await checkEngineExited(results);
   }
