@@ -40,7 +40,8 @@ export class RepoQa implements RepoQaService {
   /** Context of each configured model file, learned when it was first loaded. */
   private readonly baseContexts = new Map<string, number>();
   private turns: ChatTurn[] = [];
-  private lastConfig: RepoQaConfig | undefined;
+  /** The last question's config, answer reserve and question: a re-ingest after an edit packs exactly as it did. */
+  private lastAsk: { config: RepoQaConfig; maxTokens: number; question: string | undefined } | undefined;
   private changeTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: RepoQaOptions) {
@@ -65,6 +66,7 @@ export class RepoQa implements RepoQaService {
       const { signal, onStatus } = callbacks;
       const maxTokens = question.maxTokens ?? defaultMaxTokens;
       const history = question.history ?? this.turns;
+      this.lastAsk = { config, maxTokens, question: question.question };
       try {
         const { model, packed } = await this.packAndChoose(config, maxTokens, question.question, callbacks);
         if (packed.cancelled) return cancelledAnswer();
@@ -94,9 +96,15 @@ export class RepoQa implements RepoQaService {
   }
 
   /** Packs and brings the repo into the KV cache without asking (after an edit, or before the first question). */
-  prepare(config: RepoQaConfig, callbacks: Pick<AskCallbacks, "signal" | "onStatus"> = {}, maxTokens = defaultMaxTokens): Promise<IngestResult | undefined> {
+  prepare(
+    config: RepoQaConfig,
+    callbacks: Pick<AskCallbacks, "signal" | "onStatus"> = {},
+    maxTokens = defaultMaxTokens,
+    question?: string,
+  ): Promise<IngestResult | undefined> {
     return this.enqueue(async () => {
-      const { model, packed } = await this.packAndChoose(config, maxTokens, undefined, callbacks);
+      this.lastAsk = { config, maxTokens, question };
+      const { model, packed } = await this.packAndChoose(config, maxTokens, question, callbacks);
       if (packed.cancelled) return undefined;
       const meter = new IngestMeter((s) => callbacks.onStatus?.(s));
       const result = await this.host.request(
@@ -150,10 +158,10 @@ export class RepoQa implements RepoQaService {
    */
   onWorkspaceChanged(onStatus?: (status: EngineStatus) => void): void {
     clearTimeout(this.changeTimer);
-    const config = this.lastConfig;
-    if (!config || !this.loaded) return;
+    const last = this.lastAsk;
+    if (!last || !this.loaded) return;
     this.changeTimer = setTimeout(() => {
-      this.prepare(config, { onStatus }).catch((error) => this.options.log("warn", `re-ingest after an edit failed: ${describeError(error)}`));
+      this.prepare(last.config, { onStatus }, last.maxTokens, last.question).catch((error) => this.options.log("warn", `re-ingest after an edit failed: ${describeError(error)}`));
     }, 1000);
   }
 
@@ -187,7 +195,6 @@ export class RepoQa implements RepoQaService {
       probeUrl: this.options.probeUrl,
       onDownload: (f: ProgressFrame) => callbacks.onStatus?.({ state: "downloading", done: f.done, total: f.total }),
     });
-    this.lastConfig = config;
     let model = this.isLoaded(config, this.loaded?.info.modelPath) ? this.loaded!.info : undefined;
     let baseContext = this.baseContexts.get(basePath);
     if (baseContext === undefined || !model) {

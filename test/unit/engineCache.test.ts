@@ -132,6 +132,16 @@ test("after a restart, an edit loads the older saved state and evaluates only th
   assert.equal(answer.text, reference.text);
 });
 
+test("a workspace change re-reads the changed tail in the background; the next question evaluates only itself", async () => {
+  const qa = service("watch");
+  const question = { question: "Who is Lily?", maxTokens: 8, history: [] };
+  await qa.ask(config, question);
+  appendFileSync(path.join(workspace, "story5.txt"), "Then the sun came out again.\n");
+  await new Promise<void>((resolve) => qa.onWorkspaceChanged((s) => s.state === "ready" && resolve()));
+  const next = await qa.ask(config, question);
+  assert.ok(next.promptTokens - next.reusedTokens < 20, `reused ${next.reusedTokens} of ${next.promptTokens}`);
+});
+
 test("a cancelled ingest stops at a chunk, leaves no temporary file, and the next one resumes", async () => {
   makeWorkspace(16, 8);
   // A context beyond the model's 2048 only to have many chunks; the answer quality does not matter here.
