@@ -25,7 +25,7 @@ export interface GgufPatch {
 
 type DataPiece = { readonly kind: "copy"; readonly from: number; readonly length: number } | { readonly kind: "write"; readonly bytes: Buffer };
 
-const chunkBytes = 8 << 20;
+const chunkBytes = 16 << 20;
 
 /** Writes `dstPath` (atomically: a `.partial` file renamed at the end; removed on error or cancellation). */
 export async function patchGguf(srcPath: string, dstPath: string, patch: GgufPatch): Promise<void> {
@@ -127,28 +127,41 @@ function encodeHeader(header: GgufHeader, headerBytes: Buffer, infos: readonly G
   return w.toBuffer();
 }
 
+/** Copies with two buffers, so that reading the next chunk overlaps writing the previous one. */
 async function writeData(
   src: FileHandle, dst: FileHandle, dstStart: number, pieces: readonly DataPiece[], srcDataOffset: number,
   total: number, patch: GgufPatch,
 ): Promise<void> {
-  const buf = Buffer.alloc(chunkBytes);
+  const buffers = [Buffer.alloc(chunkBytes), Buffer.alloc(chunkBytes)];
+  let which = 0;
+  let writing: Promise<unknown> = Promise.resolve();
   let done = 0;
-  for (const piece of pieces) {
-    if (piece.kind === "write") {
-      await dst.write(piece.bytes, 0, piece.bytes.length, dstStart + done);
-      done += piece.bytes.length;
-      continue;
+  try {
+    for (const piece of pieces) {
+      if (piece.kind === "write") {
+        await writing;
+        await dst.write(piece.bytes, 0, piece.bytes.length, dstStart + done);
+        done += piece.bytes.length;
+        continue;
+      }
+      for (let copied = 0; copied < piece.length; ) {
+        patch.signal?.throwIfAborted();
+        const n = Math.min(chunkBytes, piece.length - copied);
+        const buf = buffers[which]!;
+        const { bytesRead } = await src.read(buf, 0, n, srcDataOffset + piece.from + copied);
+        if (bytesRead !== n) throw new RepoQaError("The model file changed or was truncated while it was being copied.", "model-invalid");
+        await writing;
+        writing = dst.write(buf, 0, n, dstStart + done);
+        which ^= 1;
+        copied += n;
+        done += n;
+        patch.onProgress?.({ done, total });
+      }
     }
-    for (let copied = 0; copied < piece.length; ) {
-      patch.signal?.throwIfAborted();
-      const n = Math.min(chunkBytes, piece.length - copied);
-      const { bytesRead } = await src.read(buf, 0, n, srcDataOffset + piece.from + copied);
-      if (bytesRead !== n) throw new RepoQaError("The model file changed or was truncated while it was being copied.", "model-invalid");
-      await dst.write(buf, 0, n, dstStart + done);
-      copied += n;
-      done += n;
-      patch.onProgress?.({ done, total });
-    }
+  } finally {
+    // Never leave a write in flight on a handle the caller is about to close.
+    await writing.catch(() => undefined);
   }
+  await writing;
   patch.onProgress?.({ done, total });
 }
