@@ -72,8 +72,9 @@ async function extendInteractively(context: vscode.ExtensionContext, log: vscode
         modelPath, outPath, targetContext: target, originalContext: info.contextLength,
         longFactors: factors.factors, method: factors.method, nHat: factors.nHat, attnFactor: factors.attnFactor,
         source: method.kind === "search" ? searchedSource(factors, method.budgetSeconds) : "no search",
-        // A model that is already LongRoPE-extended (phi3 128k) keeps its own factors; the new ones stretch them.
-        relativeTo: info.originalContext < info.contextLength ? "model" : "base",
+        // Searched factors are what the search evaluated (written as they are); a baseline for a model that is already
+        // LongRoPE-extended (phi3 128k) stretches the model's own factors instead of replacing them.
+        relativeTo: method.kind !== "search" && info.originalContext < info.contextLength ? "model" : "base",
         signal: abort.signal,
         onProgress: ({ done, total }) => {
           const percent = Math.floor((done / Math.max(1, total)) * 100);
