@@ -198,6 +198,28 @@ describe("rope_freqs and extendModel in llama.cpp (child process)", () => {
     assert.equal((await findExtendedModel(local, 3000)), undefined, "a sidecar without its model is ignored");
   });
 
+  it("llama with short factors switches to longrope tensors, and llama.cpp picks short at L_orig, long beyond", async () => {
+    const long = [1, 2, 4, 8];
+    const out = path.join(dir, "stories-long-short.gguf");
+    const sidecar = await extendModel({
+      modelPath: models.stories, outPath: out, longFactors: long, shortFactors: [1, 1, 1, 1], targetContext: 4096,
+      originalContext: 512, attnFactor: 1,
+    });
+    assert.equal(sidecar.storage, "rope_factors_long/short");
+    const h = await readGgufHeader(out);
+    assert.equal(h.metadata.get("llama.rope.scaling.type")?.value, "longrope");
+    assert.ok(!h.tensors.some((t) => t.name === "rope_freqs.weight"));
+    const freqsOnly = path.join(dir, "stories-freqs-long.gguf");
+    await patchGguf(models.stories, freqsOnly, { tensors: { "rope_freqs.weight": Float32Array.from(long) } });
+    const [short, original, longCtx, freqs] = await inPairs([
+      () => probe(out, { contextSize: 512 }), () => probe(models.stories, { contextSize: 512 }),
+      () => probe(out, { contextSize: 1024 }), () => probe(freqsOnly, { contextSize: 1024 }),
+    ]);
+    assert.equal(short.nll, original.nll, "short factors (all ones) at 512: the original model");
+    assert.equal(longCtx.nll, freqs.nll, "long factors beyond 512: the same as rope_freqs = long");
+    assert.notEqual(longCtx.nll, short.nll);
+  });
+
   it("rejects factors that do not match the model's RoPE pairs", async () => {
     await assert.rejects(
       extendModel({ modelPath: models.stories, outPath: path.join(dir, "bad.gguf"), longFactors: [1, 2], targetContext: 4096, originalContext: 512 }),
