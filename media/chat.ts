@@ -4,6 +4,7 @@
  */
 import type { EngineStatus } from "../src/engine/api";
 import {
+  isChatMessage,
   isHostMessage,
   type ChatMessage,
   type HostMessage,
@@ -124,7 +125,7 @@ function endStreaming(): void {
 
 function showAll(next: PageState): void {
   endStreaming();
-  messages = [...next.messages];
+  messages = Array.isArray(next.messages) ? next.messages.filter(isChatMessage) : [];
   transcript.clear();
   for (const m of messages) transcript.add(m);
   if (next.streaming) startStreaming(next.streaming.id, next.streaming.text);

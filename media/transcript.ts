@@ -81,13 +81,19 @@ export class Transcript {
     const body = document.createElement("div");
     body.className = "body";
     article.append(label, body);
-    if (message.role === "error") {
+    if (message.role === "assistant") {
+      this.patchBody(body, message.text);
+    } else {
+      // Questions show exactly what was typed (markdown would turn __init__.py into bold "init"); errors are text.
       const p = document.createElement("p");
+      p.className = "plain";
       p.textContent = message.text;
       body.append(p);
-      this.addActions(article, message.actions ?? []);
-    } else {
-      this.patchBody(body, message.text);
+      if (message.role === "user") {
+        const paths = linkCitations(p, this.citationState);
+        if (paths.size > 0) this.onCitations(paths);
+      }
+      if (message.role === "error") this.addActions(article, message.actions ?? []);
     }
     if (message.role === "assistant") this.addAnswerActions(article);
     if (streaming) {

@@ -7,7 +7,7 @@ import type { EngineStatus, RepoQaConfig, RepoQaService } from "../engine/api";
 import type { AskResult, ChatTurn } from "../engine/protocol";
 import { Disposable } from "../util/dispose";
 import { describeError, isAbortError } from "../util/errors";
-import type { ChatMessage, ErrorAction, HostMessage, RestoreFrame } from "./protocol";
+import { isChatMessage, type ChatMessage, type ErrorAction, type HostMessage, type RestoreFrame } from "./protocol";
 
 /** The part of `vscode.Memento` the session uses (`context.workspaceState`). */
 export interface ChatStore {
@@ -66,7 +66,7 @@ export class ChatSession extends Disposable {
   constructor(private readonly deps: ChatSessionDeps) {
     super();
     const stored = deps.store.get<ChatMessage[]>(MESSAGES_KEY);
-    this.messages = Array.isArray(stored) ? stored : [];
+    this.messages = Array.isArray(stored) ? stored.filter(isChatMessage) : [];
     this.status = deps.store.get<EngineStatus>(STATUS_KEY);
     this._register({ dispose: () => this.current?.controller.abort() });
   }

@@ -166,6 +166,18 @@ export function parseWebviewMessage(value: unknown): WebviewMessage | undefined 
   return webviewChecks[m.type as WebviewMessage["type"]](m) ? (m as unknown as WebviewMessage) : undefined;
 }
 
+/** A stored or restored message (from workspaceState, getState or a restore frame) has the expected shape. */
+export function isChatMessage(value: unknown): value is ChatMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const m = value as Record<string, unknown>;
+  return (
+    typeof m.id === "string" &&
+    typeof m.text === "string" &&
+    (m.role === "user" || m.role === "assistant" || m.role === "error") &&
+    (m.actions === undefined || (Array.isArray(m.actions) && m.actions.every((a) => errorActions.includes(a as ErrorAction))))
+  );
+}
+
 const hostTypes = new Set<HostMessage["type"]>([
   "restore", "turnStart", "token", "done", "error", "status", "citations", "prefill", "cleared", "readTranscript", "click",
 ]);

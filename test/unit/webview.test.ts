@@ -149,6 +149,10 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
     const ask = await chat.waitForPosted((m) => m.type === "ask");
     assert.equal((ask as { question: string }).question, "What does\npack do?");
     assert.equal(await page.inputValue("#question"), "");
+    // A question is shown as typed, not as markdown.
+    await chat.send({ type: "turnStart", id: "u1", question: "What is __init__.py *for*?\n  indented" });
+    assert.equal(await page.textContent("article.user .body"), "What is __init__.py *for*?\n  indented");
+    await chat.send({ type: "done", id: "u1", text: "", cancelled: true });
     await chat.send({ type: "restore", messages: [], trusted: false });
     assert.equal(await page.isVisible("#restricted"), true);
     assert.equal(await page.isDisabled("#question"), true);
