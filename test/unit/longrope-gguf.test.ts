@@ -117,6 +117,12 @@ describe("GGUF reader and patcher", () => {
     await assert.rejects(readGgufHeader(text), check("model-invalid", /notes\.gguf is not a GGUF model file/));
     await assert.rejects(readGgufHeader(truncated), check("model-invalid", /truncated\.gguf is truncated or corrupt/));
     await assert.rejects(readGgufHeader(path.join(dir, "absent.gguf")), check("model-not-found", /absent\.gguf/));
+    // A length field claiming a terabyte-long key: refused at once, without reading on.
+    const corrupt = path.join(dir, "corrupt.gguf");
+    const bytes = Buffer.from(readFileSync(models.stories));
+    bytes.writeBigUInt64LE(1n << 40n, 24);
+    writeFileSync(corrupt, bytes);
+    await assert.rejects(readGgufHeader(corrupt), check("model-invalid", /corrupt\.gguf is truncated or corrupt/));
   });
 
   it("streams a large model with bounded memory and leaves nothing behind when cancelled", async () => {

@@ -23,17 +23,21 @@ const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 class NeedMoreBytes extends Error {}
 
+/** Real headers (a 200k-token vocabulary with merges) take tens of MB; more means a corrupt length field. */
+const maxHeaderBytes = 512 << 20;
+
 class Cursor {
   pos = 0;
   constructor(
+    /** The start of the file. */
     readonly buf: Buffer,
-    /** Whether `buf` ends where the file ends (then running out means a truncated file). */
-    readonly isWholeFile: boolean,
+    readonly fileSize: number,
   ) {}
 
   need(n: number): void {
     if (this.pos + n > this.buf.length) {
-      if (this.isWholeFile) throw new TruncatedGguf();
+      // Past the end of the file (or of any plausible header) means corruption, not a reason to read more.
+      if (this.pos + n > Math.min(this.fileSize, maxHeaderBytes)) throw new TruncatedGguf();
       throw new NeedMoreBytes();
     }
   }
@@ -52,7 +56,6 @@ class Cursor {
   }
   string(): string {
     const length = this.u64();
-    if (this.isWholeFile && length > this.buf.length) throw new TruncatedGguf();
     this.need(length);
     const bytes = this.buf.subarray(this.pos, this.pos + length);
     this.pos += length;
@@ -96,7 +99,7 @@ function readValue(c: Cursor, type: GgufValueType): GgufValue {
     const itemType = c.typeName();
     const count = c.u64();
     // Each item takes at least one byte: a count beyond the file is corruption, not a reason to allocate.
-    if (c.isWholeFile && count > c.buf.length) throw new TruncatedGguf();
+    if (count > Math.min(c.fileSize, maxHeaderBytes)) throw new TruncatedGguf();
     const items: GgufArrayItem[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const item = readValue(c, itemType);
@@ -161,10 +164,12 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
       const buf = Buffer.alloc(window);
       const { bytesRead } = await handle.read(buf, 0, window, 0);
       try {
-        return parseHeader(new Cursor(buf.subarray(0, bytesRead), bytesRead >= fileSize), fileSize);
+        // A short read means the file shrank: what was read is all there is.
+        const size = bytesRead < window ? bytesRead : fileSize;
+        return parseHeader(new Cursor(buf.subarray(0, bytesRead), size), size);
       } catch (e) {
         if (e instanceof NeedMoreBytes) {
-          window = Math.min(fileSize, window * 4);
+          window = Math.min(fileSize, maxHeaderBytes, window * 4);
           continue;
         }
         throw invalid(path, e);
