@@ -84,6 +84,9 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
     await page.click(".copy-code");
     const copy = await chat.waitForPosted((m) => m.type === "copyText");
     assert.match((copy as { text: string }).text, /^export async function packWorkspace/);
+    await page.click(".copy-answer");
+    const copied = await chat.waitForPosted((m) => m.type === "copyText" && m.text === ANSWER);
+    assert.ok(copied, "Copy answer copies the answer's markdown");
     const snapshot = await transcriptOf(chat);
     assert.equal(snapshot.streaming, false);
     assert.deepEqual(snapshot.messages.map((m) => m.role), ["user", "assistant"]);
@@ -116,6 +119,22 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
     await chat.send({ type: "click", id: "c2", selector: "#no-such-thing" });
     assert.equal(((await chat.waitForPosted((m) => m.type === "clicked" && m.id === "c2")) as { clicked: boolean }).clicked, false);
     await page.close();
+  });
+
+  it("web links post openLink; links to other schemes are not links at all", async () => {
+    const chat = await openChatPage(browser.context);
+    const text = "Docs: [llama.cpp](https://github.com/ggml-org/llama.cpp), <https://example.com/a?b=1>, [mail](mailto:a@b.c), [file](file:///etc/passwd).";
+    await chat.send({ type: "restore", messages: [{ id: "a1", role: "assistant", text }], trusted: true });
+    const hrefs = await chat.page.$$eval("article a", (as) => as.map((a) => a.getAttribute("href")));
+    assert.deepEqual(hrefs, ["https://github.com/ggml-org/llama.cpp", "https://example.com/a?b=1", "mailto:a@b.c"]);
+    await chat.page.click('a[href^="https://github.com"]');
+    const open = await chat.waitForPosted((m) => m.type === "openLink");
+    assert.equal((open as { url: string }).url, "https://github.com/ggml-org/llama.cpp");
+    await chat.page.click('a[href^="mailto:"]');
+    await chat.page.waitForTimeout(100);
+    assert.equal((await chat.posted()).filter((m) => m.type === "openLink").length, 1, "only http(s) links are opened");
+    assert.equal(chat.page.url(), "https://webview.test/index.html", "a click never navigates the page");
+    await chat.page.close();
   });
 
   it("Stop and Escape post cancel for the streaming turn; a stopped answer is marked", async () => {
