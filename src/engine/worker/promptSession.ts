@@ -1,8 +1,9 @@
 /**
  * The repo prompt in one context sequence: the packed repo (system message) stays in the KV cache as a prefix;
- * each question evaluates only what differs from the cache (conversation turns, the question, or the tail of a repo
- * that changed), generates, and is then erased so the sequence holds the repo prefix again. The context is sized to
- * the prompt plus the answer reserve, so a context shift can never touch the repo prefix.
+ * each question evaluates only what differs from the cache (the question, turns not yet cached, or the tail of a repo
+ * that changed: everything from the first different token is erased first). The conversation stays after the prefix
+ * until a prompt parts from it. The context is sized to the prompt plus the answer reserve, so a context shift can
+ * never touch the repo prefix.
  */
 import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp";
 import type { AskRequest, AskResult, IngestResult } from "../protocol";
@@ -50,7 +51,7 @@ export class PromptSession {
     const started = performance.now();
     const history = buildHistory(repoContext, [], "");
     const prepared = await this.prepare(history, repoContext, maxTokens, "prefix", signal, onProgress);
-    if (!prepared.cancelled) await this.trimToPrefix(prepared);
+    if (!prepared.cancelled) await this.trimToPrefix(prepared, "always");
     return {
       cancelled: prepared.cancelled,
       prefixTokens: prepared.prefixLength,
@@ -89,7 +90,7 @@ export class PromptSession {
       return { ...base, cancelled: signal.aborted, text: response.response, generatedTokens, ttftMs, contextSize: sequence.contextSize };
     } finally {
       chat.dispose({ disposeSequence: false });
-      await this.trimToPrefix(prepared);
+      await this.trimToPrefix(prepared, "only-to-save");
     }
   }
 
@@ -149,18 +150,22 @@ export class PromptSession {
     return { tokens, prefixLength, reusedTokens, evaluatedTokens, loadedFromState, cancelled, evaluateMs };
   }
 
-  /** Erases everything after the repo prefix; saves the prefix state when it was evaluated just now. */
-  private async trimToPrefix(prepared: PreparedPrompt): Promise<void> {
+  /**
+   * Saves the repo prefix's state when much of it was evaluated just now (erasing everything after the prefix first).
+   * After an answer the conversation otherwise stays in the cache: the next question of the same chat reuses it, and
+   * a new chat or an edited repo parts from it at the first different token, which is erased then.
+   */
+  private async trimToPrefix(prepared: PreparedPrompt, when: "always" | "only-to-save"): Promise<void> {
     const sequence = this.sequence;
     if (!sequence) return;
     const keep = Math.min(prepared.prefixLength, sequence.compareContextTokens(prepared.tokens).firstDifferentIndex);
-    if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
     // Writing a state costs about as much as evaluating a tenth of it again, so small edits are not re-saved: after a
     // restart the older state is loaded and the changed tail evaluated.
     const evaluatedInPrefix = prepared.prefixLength - Math.min(prepared.prefixLength, prepared.reusedTokens);
-    if (this.store && evaluatedInPrefix >= prepared.prefixLength * 0.1 && keep === prepared.prefixLength) {
-      await saveRepoState(this.store, this.loaded, sequence, prepared.tokens.slice(0, keep));
-    }
+    const save = this.store !== undefined && evaluatedInPrefix >= prepared.prefixLength * 0.1 && keep === prepared.prefixLength;
+    if (when === "only-to-save" && !save) return;
+    if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
+    if (save) await saveRepoState(this.store!, this.loaded, sequence, prepared.tokens.slice(0, keep));
   }
 
   private tokenizeChat(history: ChatHistoryItem[]): Token[] {
