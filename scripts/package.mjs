@@ -24,7 +24,7 @@ try {
   writeFileSync(ignoreFile, lines.join("\n") + "\n");
   execFileSync("node", ["esbuild.mjs", "--production"], { stdio: "inherit" });
   const out = `longrope-repo-qa-${target}.vsix`;
-  execFileSync("npx", ["vsce", "package", "--target", target, "--ignoreFile", ignoreFile, "--out", out, "--allow-missing-repository", "--skip-license"], { stdio: "inherit" });
+  execFileSync("npx", ["vsce", "package", "--target", target, "--ignoreFile", ignoreFile, "--out", out, "--allow-missing-repository", "--skip-license", "--no-rewrite-relative-links"], { stdio: "inherit" });
   console.log(`${out}: ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB, node-llama-cpp binaries: ${keep.join(", ")}`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
