@@ -46,7 +46,8 @@ export function planFit(question: FitQuestion): FitAnswer {
   const neededBytes = kvBytesPerToken(shape, type) * contextTokens;
   if (neededBytes <= availableBytes) return { fits: true, neededBytes, suggestion: "" };
   const options: string[] = [];
-  for (const smaller of (["q8_0", "q4_0"] as const).filter((t) => kvElementBytes[t] < kvElementBytes[type])) {
+  const smallerTypes = (["q8_0", "q4_0"] as const).filter((t) => kvElementBytes[t] < kvElementBytes[type] && !kvTypeProblem(shape, t));
+  for (const smaller of smallerTypes) {
     if (kvBytesPerToken(shape, smaller) * contextTokens <= availableBytes) {
       options.push(`${smaller} KV cache`);
       break;

@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { EngineHost } from "../../src/engine/engineHost";
 import { kvBytesPerToken, planFit, type AttentionShape } from "../../src/engine/memoryPlan";
+import { estimateMemory } from "../../src/engine/memoryEstimate";
 import { StateStore } from "../../src/engine/worker/stateStore";
 
 const root = path.resolve(__dirname, "../..");
@@ -47,6 +48,16 @@ test("when a context does not fit, the plan names what does", () => {
   assert.equal(tooBig.suggestion, "q8_0 KV cache or a 96k context");
   const onlyQ4 = planFit({ shape: phi4mini, type: "f16", contextTokens: 131072, availableBytes: 5 * gib });
   assert.equal(onlyQ4.suggestion, "q4_0 KV cache or a 40k context");
+});
+
+test("the estimate before loading reads the GGUF header: bytes per token × tokens, and what fits", async () => {
+  const estimate = await estimateMemory(stories, 2048, "f16", 64 * 1024 ** 2);
+  assert.equal(estimate.kvBytesPerToken, 640);
+  assert.equal(estimate.kvBytes, 640 * 2048);
+  assert.ok(estimate.fits);
+  const tight = await estimateMemory(stories, 2048, "f16", estimate.modelBytes + 640 * 1024);
+  assert.equal(tight.fits, false);
+  assert.equal(tight.suggestion, "a 1k context", "no quantized cache: its head dimension 8 does not fit a block of 32");
 });
 
 test("the loaded model reports its KV bytes per token; a cache type the model cannot use is one sentence", async () => {
