@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { runTests, TestRunFailedError } from "@vscode/test-electron";
 import { cacheDir } from "./lib/codeServer.mjs";
-import { RUN_MARKER, sweepRun, waitForExit } from "./lib/processes.mjs";
+import { RUN_MARKER, sweepRun } from "./lib/processes.mjs";
 import { Report } from "./lib/report.mjs";
 import { createRunDirs, removeRunDirs, repoRoot, suiteEntry } from "./lib/runDirs.mjs";
 
@@ -49,15 +49,6 @@ async function runWindow(phase) {
   return report.addPhase(dirs.exchange, phase, exitCode);
 }
 
-async function checkEngineExited(results) {
-  const title = "[runner] the engine worker process exits when the window closes";
-  const pids = [...new Set([results?.facts?.enginePid, results?.facts?.enginePidAtEnd])].filter((p) => typeof p === "number");
-  const alive = [];
-  for (const pid of pids) if (!(await waitForExit(pid, 15_000))) alive.push(pid);
-  if (pids.length === 0) report.add(title, "failed", 0, "The suite recorded no engine pid.");
-  else report.add(title, alive.length ? "failed" : "passed", 0, alive.length ? `Still running: ${alive.join(", ")}` : undefined);
-}
-
 async function cleanup() {
   const leftovers = await sweepRun(runId);
   if (leftovers.length) report.add("[runner] no process outlives the run", "failed", 0, leftovers.map((p) => `${p.pid} ${p.command}`).join("\n"));
@@ -68,8 +59,7 @@ process.once("SIGINT", () => void cleanup().finally(() => process.exit(130)));
 try {
   if (!fs.existsSync(suiteEntry)) throw new Error(`${path.relative(repoRoot, suiteEntry)} is missing: run "npm run build" first.`);
   dirs = createRunDirs();
-  await checkEngineExited(await runWindow("main"));
-  await runWindow("reopen");
+  for (const phase of ["main", "reopen"]) await report.checkEnginesExited(phase, await runWindow(phase));
 } catch (error) {
   report.add("[runner] run the suite", "failed", 0, error instanceof Error ? error.message : String(error));
 }

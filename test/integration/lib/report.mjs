@@ -1,6 +1,7 @@
 // Collects test outcomes from the suite's phases and the runner's own checks, and prints them.
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { waitForExit } from "./processes.mjs";
 
 export class Report {
   tests = [];
@@ -22,6 +23,21 @@ export class Report {
       this.add(`[${phase}] workbench exit code`, "failed", 0, `The workbench reported exit code ${exitCode}.`);
     }
     return results;
+  }
+
+  /** No engine worker the suite saw in a window may outlive that window (facts enginePid, enginePidAtEnd). */
+  async checkEnginesExited(phase, results) {
+    const title = `[runner] the engine worker process exits when the ${phase} window closes`;
+    const pids = [...new Set([results?.facts?.enginePid, results?.facts?.enginePidAtEnd])].filter((p) => typeof p === "number");
+    if (pids.length === 0) {
+      this.add(title, "failed", 0, "The suite recorded no engine pid (longropeQa.test.enginePid gave none).");
+      return;
+    }
+    const t0 = performance.now();
+    const alive = [];
+    for (const pid of pids) if (!(await waitForExit(pid, 15_000))) alive.push(pid);
+    this.add(title, alive.length === 0 ? "passed" : "failed", performance.now() - t0,
+      alive.length === 0 ? undefined : `Engine worker pid(s) ${alive.join(", ")} still running 15 s after the window closed.`);
   }
 
   get passed() {

@@ -49,9 +49,9 @@ export async function askAndWatch(question: string, options: { stopWithSelector?
   );
   const partials = new Set<string>();
   let stopClicked = false;
-  const deadline = Date.now() + (options.timeoutMs ?? 100_000);
+  const deadline = Date.now() + (options.timeoutMs ?? 180_000);
   while (!settled) {
-    if (Date.now() > deadline) throw new Error(`"${question}" was not answered within ${options.timeoutMs ?? 100_000} ms`);
+    if (Date.now() > deadline) throw new Error(`"${question}" was not answered within ${options.timeoutMs ?? 180_000} ms`);
     let t: Transcript | undefined;
     try {
       t = await readTranscript();

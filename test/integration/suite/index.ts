@@ -11,7 +11,7 @@ import { reopenPhaseSuites } from "./reopen.test";
 export async function run(): Promise<void> {
   // mocha stays external to the bundle: resolved from the repo's node_modules at run time.
   const Mocha = require("mocha") as typeof MochaType;
-  const mocha = new Mocha({ ui: "bdd", color: false, reporter: "spec", timeout: 120_000 });
+  const mocha = new Mocha({ ui: "bdd", color: false, reporter: "spec", timeout: 240_000 });
   mocha.suite.emit("pre-require", globalThis, "integration-suite", mocha);
   const phase = currentPhase();
   let failedCount = 0;

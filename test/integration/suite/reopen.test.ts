@@ -2,6 +2,8 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import { CITATION_QUESTION } from "./citation.test";
+import { askAndWatch } from "./asking";
+import { recordFact } from "./exchange";
 import { extension, readTranscript, waitFor, type Transcript } from "./helpers";
 import { QUESTIONS } from "./main.test";
 
@@ -38,6 +40,15 @@ export function reopenPhaseSuites(): void {
       const cited = restored.messages.find((m) => m.text === CITATION_QUESTION)!;
       assert.deepEqual(cited.links.map((l) => [l.path, l.line]), [["src/greet.ts", 4]]);
       assert.ok(restored.messages.some((m) => m.role === "error" && m.text.includes("missing-model.gguf")), "the error turn was not restored");
+    });
+
+    it("answers a follow-up question with the restored conversation", async () => {
+      const watched = await askAndWatch("And what does multiply do?");
+      assert.ok(watched.result && !watched.result.cancelled, "the follow-up answer did not complete");
+      const t = await readTranscript();
+      assert.equal(t.messages.at(-1)?.role, "assistant");
+      assert.ok(t.messages.at(-1)!.text.length > 0, "the follow-up answer shown in the page is empty");
+      recordFact("enginePidAtEnd", await vscode.commands.executeCommand<number | undefined>("longropeQa.test.enginePid"));
     });
   });
 }
