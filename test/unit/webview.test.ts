@@ -258,10 +258,11 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
     await chat.page.close();
   });
 
-  it("renders in light and dark themes (screenshots in test/output/)", async () => {
+  it("renders in light, dark and high-contrast themes (screenshots in test/output/)", async () => {
     const out = path.join(repoRoot, "test/output");
     fs.mkdirSync(out, { recursive: true });
-    for (const theme of ["light", "dark"] as const) {
+    const backgrounds = { light: "rgb(248, 248, 248)", dark: "rgb(24, 24, 24)", "high-contrast": "rgb(0, 0, 0)" };
+    for (const theme of ["light", "dark", "high-contrast"] as const) {
       const chat = await openChatPage(browser.context, { theme });
       await chat.send({ type: "restore", messages: [], trusted: true, status: { state: "ready", meter: { repoTokens: 48_213, contextSize: 131_072, modelName: "Phi-4-mini-instruct", ropeScaling: "LongRoPE long factors (GGUF)", filesIncluded: 87, filesExcluded: 12 } } });
       await streamAnswer(chat, "t1", "Where does packing start?", ANSWER);
@@ -273,7 +274,7 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
       await chat.page.screenshot({ path: file });
       assert.ok(fs.statSync(file).size > 10_000);
       const bg = await chat.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-      assert.equal(bg, theme === "light" ? "rgb(248, 248, 248)" : "rgb(24, 24, 24)");
+      assert.equal(bg, backgrounds[theme]);
       await chat.page.close();
     }
   });

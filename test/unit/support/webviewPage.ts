@@ -12,7 +12,7 @@ import type { HostMessage, WebviewMessage } from "../../../src/chat/protocol";
 export const repoRoot = path.resolve(__dirname, "../../..");
 const ORIGIN = "https://webview.test";
 
-export type Theme = "light" | "dark";
+export type Theme = "light" | "dark" | "high-contrast";
 
 const themes: Record<Theme, Record<string, string>> = {
   light: {
@@ -33,6 +33,17 @@ const themes: Record<Theme, Record<string, string>> = {
     "button-hoverBackground": "#026ec1", "button-secondaryBackground": "#313131", "button-secondaryForeground": "#cccccc",
     "input-background": "#313131", "input-foreground": "#cccccc", "input-border": "#3c3c3c", "focusBorder": "#0078d4",
     "panel-border": "#2b2b2b", "errorForeground": "#f85149", "progressBar-background": "#0078d4",
+    "debugTokenExpression-string": "#ce9178", "debugTokenExpression-number": "#b5cea8", "debugTokenExpression-name": "#9cdcfe",
+    "symbolIcon-keywordForeground": "#569cd6", "symbolIcon-functionForeground": "#dcdcaa",
+    "font-family": "sans-serif", "font-size": "13px", "editor-font-family": "monospace",
+  },
+  "high-contrast": {
+    foreground: "#ffffff", "sideBar-background": "#000000", "editor-background": "#000000", contrastBorder: "#6fc3df",
+    descriptionForeground: "#ffffff", "textLink-foreground": "#21a6ff", "textLink-activeForeground": "#21a6ff",
+    "textCodeBlock-background": "#000000", "button-background": "#000000", "button-foreground": "#ffffff",
+    "button-border": "#6fc3df", "button-secondaryBackground": "#000000", "button-secondaryForeground": "#ffffff",
+    "input-background": "#000000", "input-foreground": "#ffffff", "input-border": "#6fc3df", "focusBorder": "#f38518",
+    "panel-border": "#6fc3df", "errorForeground": "#f48771", "progressBar-background": "#6fc3df",
     "debugTokenExpression-string": "#ce9178", "debugTokenExpression-number": "#b5cea8", "debugTokenExpression-name": "#9cdcfe",
     "symbolIcon-keywordForeground": "#569cd6", "symbolIcon-functionForeground": "#dcdcaa",
     "font-family": "sans-serif", "font-size": "13px", "editor-font-family": "monospace",
