@@ -56,6 +56,9 @@ function modelPathSetting(raw: string): string {
 
 /** Reads every setting fresh, so a change applies to the next question. */
 export function readConfig(question?: string): RepoQaConfig {
+  if (!vscode.workspace.isTrusted) {
+    throw new RepoQaError("Trust this workspace first: in Restricted Mode LongRoPE QA does not read its files.", "untrusted");
+  }
   const roots = workspaceRoots();
   if (roots.length === 0) {
     throw new RepoQaError("Open a folder first: LongRoPE QA answers questions about the open workspace.", "empty-workspace");

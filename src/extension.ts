@@ -5,6 +5,7 @@ import { RepoQa } from "./engine/repoQa";
 import { registerChat } from "./chat/register";
 import { registerContextReport } from "./commands/contextReport";
 import { registerExtendModelCommand } from "./commands/extendModel";
+import { registerSavedStatesCommand } from "./commands/savedStates";
 
 let service: RepoQa | undefined;
 
@@ -22,10 +23,13 @@ export function activate(context: vscode.ExtensionContext): void {
   // Registered first so it is disposed last; deactivate() also awaits the worker's exit.
   context.subscriptions.push({ dispose: () => void repoQa.dispose() });
 
+  const chat = registerChat(context, { service: repoQa, readConfig, log });
   context.subscriptions.push(
-    registerChat(context, { service: repoQa, readConfig, log }),
+    chat,
     registerContextReport(context, { service: repoQa, log }),
     registerExtendModelCommand(context, { log }),
+    registerSavedStatesCommand(repoQa, log),
+    watchWorkspace(() => repoQa.onWorkspaceChanged((status) => chat.reportStatus(status))),
   );
 
   if (context.extensionMode === vscode.ExtensionMode.Test || process.env.LONGROPE_QA_TEST === "1") {
@@ -34,6 +38,15 @@ export function activate(context: vscode.ExtensionContext): void {
     );
   }
   log.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
+}
+
+/** Edits re-read only the changed tail of the cached prompt (debounced in RepoQa); VCS and dependency churn is ignored. */
+function watchWorkspace(onChange: () => void): vscode.Disposable {
+  const watcher = vscode.workspace.createFileSystemWatcher("**/*");
+  const handle = (uri: vscode.Uri) => {
+    if (!/[\\/](\.git|node_modules)([\\/]|$)/.test(uri.fsPath)) onChange();
+  };
+  return vscode.Disposable.from(watcher, watcher.onDidChange(handle), watcher.onDidCreate(handle), watcher.onDidDelete(handle));
 }
 
 export async function deactivate(): Promise<void> {

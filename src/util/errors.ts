@@ -8,6 +8,7 @@ export type RepoQaErrorCode =
   | "context-overflow"
   | "worker-crashed"
   | "empty-workspace"
+  | "untrusted"
   | "bad-input"
   | "internal";
 
