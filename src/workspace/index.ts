@@ -47,11 +47,11 @@ export async function packWorkspace(options: PackOptions, overrides: Partial<Pac
   const excluded: ExcludedFile[] = collected.excluded;
   if (signal?.aborted) return cancelled([], excluded);
 
-  const read = await stages.readCandidates(collected.candidates, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded, signal);
+  const read = await stages.readCandidates(collected.candidates, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded, signal, progress.read);
   if (signal?.aborted) return cancelled([], excluded);
-  const redacted = options.redactSecrets === false ? read.map((f) => ({ file: f, redactions: 0 })) : await stages.redactSecrets(read, signal);
+  const redacted = options.redactSecrets === false ? read.map((f) => ({ file: f, redactions: 0 })) : await stages.redactSecrets(read, signal, progress.scanned);
   if (signal?.aborted) return cancelled([], excluded);
-  progress.included(redacted.length);
+  progress.flush();
   if (redacted.length === 0) throw emptyWorkspace(options.roots, excluded.length);
 
   const ordered = orderForCache(redacted, (r) => r.file);
@@ -81,6 +81,7 @@ export async function packWorkspace(options: PackOptions, overrides: Partial<Pac
   const header = renderHeader(renderTree(keptIndexes.map((i) => ordered[i]!.file.path)));
   const included: IncludedFile[] = keptIndexes.map((i) => toIncluded(ordered[i]!.file, ordered[i]!.redactions, blockTokens?.[i]));
   const text = header + keptIndexes.map((i) => blocks[i]).join("");
+  progress.done(included.length);
   if (!options.tokenCounter) return { text, included, excluded };
 
   const headerCount = await countTokensCached(options.tokenCounter, [header], signal, () => undefined).catch(() => undefined);

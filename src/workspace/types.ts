@@ -44,8 +44,11 @@ export interface ExcludedFile {
 
 export interface PackProgress {
   readonly filesSeen: number;
+  /** Files read as text so far (final once the pack is done). */
   readonly filesIncluded: number;
   readonly tokensSoFar: number;
+  /** The stage running: walking the folders, reading files, scanning for secrets, counting tokens. */
+  readonly phase?: "scan" | "read" | "secrets" | "tokens";
 }
 
 /** Counts tokens with the model's own tokenizer (implemented by the engine host through the worker). */

@@ -99,6 +99,16 @@ describe("packer safety", () => {
     assert.equal(r.included.find((f) => f.path === "clean.ts")?.redactions, 0);
   });
 
+  it("small files scanned together keep their own findings; a disable comment in one file does not reach the next", async () => {
+    const keyId = ["AKIA", "ZX3Q7PLM2NB5VW4R"].join("");
+    const files: Record<string, string> = { "a.ts": "// secretlint-disable\nconst x = 1;\n", "b.ts": `const id = '${keyId}';\n`, "c.json": `{"key": "${keyId}"}\n` };
+    for (let i = 0; i < 40; i++) files[`filler${i}.ts`] = `export const f${i} = ${i};\n`;
+    const r = await pack(tree(files).root);
+    assert.ok(!r.text.includes(keyId));
+    assert.deepEqual(r.included.filter((f) => f.redactions > 0).map((f) => f.path).sort(), ["b.ts", "c.json"]);
+    assert.match(blockOf(r, "filler39.ts"), /export const f39 = 39;/);
+  });
+
   it("a file deleted between the scan and the read is reported as unreadable, not thrown", async () => {
     const t = tree({ "stays.ts": "stays", "vanishes.ts": "vanishes" });
     const r = await packWorkspace(
