@@ -47,6 +47,9 @@ async function runPhases(install) {
     const t0 = performance.now();
     const { exitCode } = await runWindow({
       phase, context, server: state.server, dirs: state.dirs, repoRoot, suiteEntry, outputDir, timeoutMs, shots, verbose,
+    }).catch((error) => {
+      report.addPhase(state.dirs.exchange, phase, undefined); // what passed before the window went silent
+      throw error;
     });
     console.log(`[runner] ${phase} window reported exit code ${exitCode} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const results = report.addPhase(state.dirs.exchange, phase, exitCode);
@@ -65,20 +68,31 @@ function keepLogs(dirs) {
   if (fs.existsSync(dirs.serverLog)) fs.copyFileSync(dirs.serverLog, path.join(target, "code-server.log"));
 }
 
+/** Runs one cleanup step; a failing step is reported and never stops the steps after it. */
+async function step(what, fn) {
+  try {
+    return await fn();
+  } catch (error) {
+    report.add(`[runner] cleanup: ${what}`, "failed", 0, error instanceof Error ? error.message : String(error));
+    return undefined;
+  }
+}
+
 let cleaning;
 function cleanup() {
   cleaning ??= (async () => {
-    await state.browser?.close().catch(() => {});
-    await state.server?.stop();
-    const leftovers = await sweepRun(runId);
+    // A wedged browser must not hold up the rest: the sweep below kills it anyway.
+    await step("close Chromium", () => Promise.race([state.browser?.close(), new Promise((r) => setTimeout(r, 10_000))]));
+    await step("stop code-server", () => state.server?.stop());
+    const leftovers = (await step("sweep", () => sweepRun(runId))) ?? [];
     if (leftovers.length > 0) {
       report.add("[runner] no process outlives the run", "failed", 0,
         `Killed ${leftovers.length} leftover process(es):\n` + leftovers.map((p) => `${p.pid} ${p.command}`).join("\n"));
     }
     const peak = state.sampler?.stop();
-    keepLogs(state.dirs);
+    await step("keep logs", () => keepLogs(state.dirs));
     if (state.dirs && state.tailServerLog) console.log(`[runner] code-server log (tail):\n${tail(state.dirs.serverLog)}`);
-    removeRunDirs(state.dirs);
+    await step("remove the temp folder", () => removeRunDirs(state.dirs));
     if (state.dirs && fs.existsSync(state.dirs.root)) report.add("[runner] temp folder removed", "failed", 0, state.dirs.root);
     return peak;
   })();

@@ -10,16 +10,19 @@ export class Report {
     this.tests.push({ title, state, durationMs, error });
   }
 
-  /** Reads results-<phase>.json; a phase that wrote none is a failure with the workbench's exit code. */
+  /** Reads results-<phase>.json; a phase that wrote none is a failure with the workbench's exit code
+   *  (undefined: the window never reported, the caller reports that). */
   addPhase(exchange, phase, exitCode) {
     const file = path.join(exchange, `results-${phase}.json`);
     if (!fs.existsSync(file)) {
+      if (exitCode === undefined) return undefined;
       this.add(`[${phase}] suite results`, "failed", 0, `The suite wrote no results (workbench exit code ${exitCode}).`);
       return undefined;
     }
     const results = JSON.parse(fs.readFileSync(file, "utf8"));
     for (const t of results.tests) this.add(`[${phase}] ${t.title}`, t.state, t.durationMs, t.error);
-    if (exitCode !== 0 && !results.tests.some((t) => t.state === "failed")) {
+    if (results.running) this.add(`[${phase}] ${results.running}`, "failed", 0, "Still running when the window stopped reporting.");
+    if (exitCode !== undefined && exitCode !== 0 && !results.tests.some((t) => t.state === "failed")) {
       this.add(`[${phase}] workbench exit code`, "failed", 0, `The workbench reported exit code ${exitCode}.`);
     }
     return results;

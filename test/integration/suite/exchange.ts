@@ -30,6 +30,8 @@ export interface TestRecord {
 export interface PhaseResults {
   readonly phase: Phase;
   readonly tests: TestRecord[];
+  /** The test running when this was written; unset once the phase finished. */
+  readonly running?: string;
   /** Facts for the runner's own checks, e.g. the engine worker's pid. */
   readonly facts: Record<string, unknown>;
 }
@@ -40,9 +42,10 @@ export function recordFact(name: string, value: unknown): void {
   facts[name] = value;
 }
 
-export function writeResults(phase: Phase, tests: TestRecord[]): void {
+/** Written after every test, so a runner whose window never reports can still say what passed and what hung. */
+export function writeResults(phase: Phase, tests: TestRecord[], running?: string): void {
   if (!dir) return;
-  const results: PhaseResults = { phase, tests, facts };
+  const results: PhaseResults = { phase, tests, facts, running };
   fs.writeFileSync(path.join(dir, `results-${phase}.json`), JSON.stringify(results, null, 2));
 }
 

@@ -25,11 +25,13 @@ export async function run(): Promise<void> {
   const tests: TestRecord[] = [];
   const failures = await new Promise<number>((resolve) => {
     const runner = mocha.run(resolve);
+    runner.on("test", (t) => writeResults(phase, tests, t.fullTitle()));
     runner.on("pass", (t) => tests.push({ title: t.fullTitle(), state: "passed", durationMs: t.duration ?? 0 }));
     runner.on("pending", (t) => tests.push({ title: t.fullTitle(), state: "pending", durationMs: 0 }));
     runner.on("fail", (t, err: Error) =>
       tests.push({ title: t.fullTitle(), state: "failed", durationMs: t.duration ?? 0, error: err?.stack ?? String(err) }),
     );
+    runner.on("test end", () => writeResults(phase, tests));
   });
   writeResults(phase, tests);
   if (failures > 0) throw new Error(`${failures} integration test(s) failed in phase "${phase}".`);
