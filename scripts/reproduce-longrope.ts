@@ -17,6 +17,8 @@ import { generatedSamples } from "../src/longrope/corpus";
 import { readModelRopeInfo } from "../src/longrope/modelShape";
 import { measurePerplexity, methodVariant, type EvalMethod } from "../src/longrope/perplexity";
 import { PplWorker } from "../src/longrope/pplWorker";
+import { candidateKey, nHatChoices } from "../src/longrope/search/candidate";
+import type { CheckpointFile } from "../src/longrope/search/checkpoint";
 import { searchLongropeFactors, type SearchedFactors } from "../src/longrope/search/longropeSearch";
 import { renderPlot } from "./longrope-plot";
 
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       work: { type: "string" }, seed: { type: "string" }, threads: { type: "string" }, budgets: { type: "string" },
-      "eval-samples": { type: "string" }, "report-only": { type: "boolean" }, population: { type: "string" },
+      "eval-samples": { type: "string" }, "report-only": { type: "boolean" }, "search-only": { type: "boolean" }, population: { type: "string" },
     },
   });
   const work = path.resolve(values.work ?? path.join(os.tmpdir(), "longrope-repro"));
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
   const searched: Record<string, SearchedFactors> = {};
   const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
-  // Two workers: the two searches of a target (n̂ = 0 and n̂ searched) run side by side, one core each.
+  // Two workers: the evaluation rows are measured two at a time, one core each.
   const workers = [new PplWorker(), new PplWorker()];
   try {
     const info = await readModelRopeInfo(modelPath);
@@ -58,25 +60,30 @@ async function main(): Promise<void> {
       cacheDir: path.join(work, "stories"), threads, onProgress: log,
     });
     for (const target of lengths.filter((l) => l > originalContext && budgets.has(l))) {
-      const modes = ["0", "auto"] as const;
-      await Promise.all(modes.map(async (mode, i) => {
+      // n̂ = 0 first; the search with n̂ then starts from PI/NTK/YaRN plus that search's best λ with every n̂ choice,
+      // and reuses its fitnesses (same samples), so that a budget of minutes still tries each n̂ once.
+      for (const [i, mode] of (["0", "auto"] as const).entries()) {
         const out = path.join(work, `factors-${target}-nhat-${mode}.json`);
         const done = await readFile(out, "utf8").then((t) => JSON.parse(t) as SearchedFactors, () => undefined);
         if (done || values["report-only"]) {
           if (done) searched[`${target}:${mode}`] = done;
-          return;
+          continue;
         }
+        const first = searched[`${target}:0`];
+        const sweep = mode === "auto" && first ? nHatChoices.filter((n) => n > 0).map((nHat) => ({ factors: first.factors, nHat })) : undefined;
+        const knownFitness = mode === "auto" ? await knownFrom(path.join(work, `checkpoint-${target}-nhat-0.json`)) : undefined;
         log(`search ${target} n̂=${mode}: budget ${budgets.get(target)} s`);
         const result = await searchLongropeFactors({
           worker: workers[i]!, modelPath, targetLength: target, originalContext, nHat: mode === "auto" ? "auto" : 0,
           samples: samples.search, samplesLabel: `1 generated sample (seed ${seed})`, seed, threads,
-          budgetSeconds: budgets.get(target), sizes, checkpointPath: path.join(work, `checkpoint-${target}-nhat-${mode}.json`),
+          budgetSeconds: budgets.get(target), sizes, extraInitial: sweep, knownFitness, checkpointPath: path.join(work, `checkpoint-${target}-nhat-${mode}.json`),
           onProgress: (p) => log(`search ${target} n̂=${mode} it ${p.iteration}: ${p.evaluations} evals, best ${p.best?.fitness.toFixed(3)} [${p.best?.factors.join(", ")}] n̂=${p.best?.nHat}`),
         });
         await writeFile(out, JSON.stringify(result, null, 2));
         searched[`${target}:${mode}`] = result;
-      }));
+      }
     }
+    if (values["search-only"]) return;
     const jobs: { method: string; length: number; run: (w: PplWorker) => Promise<Row> }[] = [];
     for (const length of lengths) {
       const scale = Math.max(1, length / originalContext);
@@ -112,6 +119,11 @@ async function main(): Promise<void> {
   await writeFile(path.join(repoRoot, "docs/longrope-results.json"), JSON.stringify(results, null, 1) + "\n");
   await renderPlot(results, path.join(repoRoot, "docs/longrope-ppl.png"));
   process.stdout.write(markdownTable(rows) + "\n");
+}
+
+async function knownFrom(checkpointFile: string): Promise<Map<string, number>> {
+  const file = JSON.parse(await readFile(checkpointFile, "utf8").catch(() => '{"evaluations":[]}')) as CheckpointFile;
+  return new Map(file.evaluations.map((e) => [candidateKey(e), e.fitness ?? Infinity]));
 }
 
 function markdownTable(rows: readonly Row[]): string {

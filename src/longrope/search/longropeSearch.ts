@@ -27,6 +27,10 @@ export interface LongropeSearchOptions {
   readonly budgetSeconds?: number;
   readonly checkpointPath?: string;
   readonly scoreLast?: number;
+  /** More starting candidates after PI, NTK and YaRN (e.g. an earlier search's best λ with each n̂). */
+  readonly extraInitial?: readonly Candidate[];
+  /** Fitnesses measured elsewhere on the same samples and settings (e.g. the n̂ = 0 search's), by candidate key. */
+  readonly knownFitness?: ReadonlyMap<string, number>;
   /** Overrides of the paper's sizes (population 64, 16 + 16 per iteration from the top 32, 40 iterations). */
   readonly sizes?: Pick<EvolutionOptions, "populationSize" | "parents" | "mutations" | "crossovers" | "iterations">;
   readonly signal?: AbortSignal;
@@ -61,6 +65,7 @@ export async function searchLongropeFactors(o: LongropeSearchOptions): Promise<S
     { factors: piFactors(scale, pairs), nHat },
     { factors: ntkFactors(scale, pairs, info.dimensionCount), nHat },
     { factors: yarnFactors(scale, pairs, { base: info.base, dimensionCount: info.dimensionCount, originalContext }), nHat },
+    ...(o.extraInitial ?? []),
   ];
   const samples = o.samples.map((s) => s.slice(0, o.targetLength));
   const attnFactor = attentionScale(scale, originalContext);
@@ -68,6 +73,7 @@ export async function searchLongropeFactors(o: LongropeSearchOptions): Promise<S
     ? await SearchCheckpoint.open(o.checkpointPath, {
       model: o.modelPath, targetLength: o.targetLength, originalContext, nHat: String(o.nHat), seed: o.seed,
       samples: o.samplesLabel, sizes: JSON.stringify(o.sizes ?? {}), scoreLast: o.scoreLast ?? 0,
+      extraInitial: JSON.stringify(o.extraInitial ?? []),
     })
     : undefined;
   const fitness = async (c: Candidate, signal?: AbortSignal) => {
@@ -84,7 +90,7 @@ export async function searchLongropeFactors(o: LongropeSearchOptions): Promise<S
     nHatChoices: o.nHat === "auto" ? nHatChoices : undefined,
     budgetMs: o.budgetSeconds === undefined ? undefined : o.budgetSeconds * 1000,
     elapsedBeforeMs: checkpoint?.elapsed,
-    known: checkpoint?.known(),
+    known: new Map([...(o.knownFitness ?? []), ...(checkpoint?.known() ?? [])]),
     onEvaluated: checkpoint ? (c, elapsed) => checkpoint.record(c, elapsed) : undefined,
     onProgress: o.onProgress,
     signal: o.signal,
