@@ -1,7 +1,7 @@
 // Engine benchmark on llama-2-tiny-random.gguf (random weights, real 32k Llama-2 tokenizer) and a generated repo of
 // ≥ 8k tokens; medians of several runs, each on a fresh worker and storage folder (no saved states carried over).
 //   P1_followup_ttft_ratio  follow-up TTFT ÷ first-question TTFT on the same packed repo          (goal ≤ 0.02)
-//   P2_ingest_efficiency    chunked ingest tokens/s ÷ one raw evaluate call on the same tokens     (goal ≥ 0.95)
+//   P2_ingest_efficiency    ingest request tokens/s ÷ one raw evaluate call on the same tokens     (goal ≥ 0.95)
 //   P4_reingest_ratio       re-ingest after editing the newest file ÷ full ingest (worker time)    (goal ≤ 0.05)
 // `node --import tsx bench/engine.bench.ts [--json] [--runs N] [--threads N]`
 import { execFileSync } from "node:child_process";
@@ -94,9 +94,14 @@ async function ingestEfficiency(run: number): Promise<{ ratio: number; pipeline:
   const qa = service(`p2-${run}`);
   try {
     const packed = await qa.pack(config);
+    const contextSize = 1024 * Math.ceil(((packed.totalTokens ?? 0) + 64 + 16 + 64) / 1024);
+    // Raw runs before and after the pipeline's, so a change in machine load between them evens out.
+    const rawBefore = await rawTokensPerSecond(packed.text, packed.totalTokens ?? 0, contextSize);
     const ingest = (await qa.prepare(config, {}, 64))!;
-    const pipeline = ingest.evaluatedTokens / (ingest.evaluateMs / 1000);
-    const raw = await rawTokensPerSecond(packed.text, ingest.prefixTokens, ingest.contextSize);
+    const rawAfter = await rawTokensPerSecond(packed.text, ingest.prefixTokens, ingest.contextSize);
+    const raw = (rawBefore + rawAfter) / 2;
+    // The whole ingest request: tokenizing, chunked evaluation with progress frames, saving the state.
+    const pipeline = ingest.evaluatedTokens / (ingest.ms / 1000);
     return { ratio: pipeline / raw, pipeline, raw };
   } finally {
     await qa.dispose();
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
   const fmt = (n: number) => n.toFixed(n < 10 ? 3 : 0);
   const rows = [
     ["P1_followup_ttft_ratio", fmt(result.P1_followup_ttft_ratio), "≤ 0.02", `TTFT first ${fmt(median(p1.map((r) => r.first)))} ms, follow-up ${fmt(median(p1.map((r) => r.followUp)))} ms, prompt ${p1[0]!.promptTokens} tokens`],
-    ["P2_ingest_efficiency", fmt(result.P2_ingest_efficiency), "≥ 0.95", `chunked ${fmt(median(p2.map((r) => r.pipeline)))} tok/s, one call ${fmt(median(p2.map((r) => r.raw)))} tok/s`],
+    ["P2_ingest_efficiency", fmt(result.P2_ingest_efficiency), "≥ 0.95", `ingest request ${fmt(median(p2.map((r) => r.pipeline)))} tok/s, one raw call ${fmt(median(p2.map((r) => r.raw)))} tok/s`],
     ["P4_reingest_ratio", fmt(result.P4_reingest_ratio), "≤ 0.05", `full ${fmt(median(p4.map((r) => r.full)))} ms, after edit ${fmt(median(p4.map((r) => r.tail)))} ms (${p4[0]!.evaluated} of ${p4[0]!.prefix} tokens)`],
   ];
   process.stdout.write(`llama-2-tiny-random.gguf, ${threads} thread(s), median of ${runs} runs\n\n| key | median | goal | detail |\n|---|---|---|---|\n`);

@@ -59,7 +59,7 @@ export class EngineHost implements TokenCounter {
     const child = await this.start();
     const id = randomUUID();
     return new Promise<EngineResults[K]>((resolve, reject) => {
-      const onAbort = () => child.connected && child.send({ type: "cancel", id: randomUUID(), targetId: id } satisfies EngineRequest);
+      const onAbort = () => child.connected && child.send({ type: "cancel", id: randomUUID(), targetId: id } satisfies EngineRequest, () => undefined);
       options.signal?.addEventListener("abort", onAbort, { once: true });
       const cleanup = () => options.signal?.removeEventListener("abort", onAbort);
       this.pending.set(id, {
@@ -67,7 +67,13 @@ export class EngineHost implements TokenCounter {
         reject: (e) => (cleanup(), reject(e)),
         options,
       });
-      child.send({ ...body, id } as unknown as EngineRequest);
+      child.send({ ...body, id } as unknown as EngineRequest, (error) => {
+        if (error && this.pending.delete(id)) {
+          cleanup();
+          reject(new RepoQaError(`The engine process cannot take requests (${error.message}); ask again to restart it.`, "worker-crashed", { cause: error }));
+        }
+      });
+      if (options.signal?.aborted) onAbort();
     });
   }
 
@@ -119,7 +125,10 @@ export class EngineHost implements TokenCounter {
         if (message.type === "ready") resolve(child);
         else this.onFrame(message);
       });
-      child.once("error", (error) => reject(new RepoQaError(`The engine process could not start (${error.message}).`, "worker-crashed", { cause: error })));
+      child.on("error", (error) => {
+        this.log("error", `engine process: ${error.message}`);
+        reject(new RepoQaError(`The engine process could not start (${error.message}).`, "worker-crashed", { cause: error }));
+      });
       child.once("exit", (code, signal) => {
         const error = this.onExit(child, code, signal);
         reject(error);

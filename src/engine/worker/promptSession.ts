@@ -5,12 +5,13 @@
  * until a prompt parts from it. The context is sized to the prompt plus the answer reserve, so a context shift can
  * never touch the repo prefix.
  */
-import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, Token } from "node-llama-cpp";
+import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, Token, Tokenizer } from "node-llama-cpp";
 import type { AskRequest, AskResult, IngestResult } from "../protocol";
 import { formatBytes, formatTokens, kvTypeProblem, planFit } from "../memoryPlan";
 import type { LoadedModel } from "./modelLoader";
 import { saveRepoState, tryLoadRepoState } from "./savedState";
 import type { StateStore } from "./stateStore";
+import { rememberLongTexts } from "./rememberingTokenizer";
 import { WorkerError, firstLine } from "./workerError";
 
 /**
@@ -40,12 +41,19 @@ export class PromptSession {
   private context: LlamaContext | undefined;
   private sequence: LlamaContextSequence | undefined;
   private lastPrefix: { repoContext: string; probe: Token[] } = { repoContext: "", probe: [] };
+  /**
+   * The model's tokenizer, remembering the tokens of long texts: chat templates put the system message between
+   * special tokens, so the repo text is tokenized once, not for every question and probe.
+   */
+  private readonly tokenizer: Tokenizer;
 
   constructor(
     readonly loaded: LoadedModel,
     private readonly chatWrapper: ChatWrapper,
     private readonly store: StateStore | undefined,
-  ) {}
+  ) {
+    this.tokenizer = rememberLongTexts(loaded.model.tokenizer);
+  }
 
   async ingest(repoContext: string, maxTokens: number, signal: AbortSignal, onProgress: IngestProgress): Promise<IngestResult> {
     const started = performance.now();
@@ -170,7 +178,7 @@ export class PromptSession {
 
   private tokenizeChat(history: ChatHistoryItem[]): Token[] {
     const { contextText } = this.chatWrapper.generateContextState({ chatHistory: history });
-    return contextText.tokenize(this.loaded.model.tokenizer);
+    return contextText.tokenize(this.tokenizer);
   }
 
   /**
