@@ -8,6 +8,7 @@ import path from "node:path";
 import { EngineHost } from "../../src/engine/engineHost";
 import { checkModelPath, resolveModelPath } from "../../src/engine/modelSource";
 import { RepoQaError } from "../../src/util/errors";
+import { gguf, patchGguf } from "../../src/longrope/gguf/index";
 
 const root = path.resolve(__dirname, "../..");
 const workerPath = path.join(root, "dist/engineWorker.mjs");
@@ -116,6 +117,17 @@ test("a truncated GGUF and a file that is not a GGUF give one clear sentence nam
   assert.equal(notGguf.code, "model-invalid");
   assert.match(notGguf.message, new RegExp(`^${escape(text)} is not a readable GGUF model`));
   assert.doesNotMatch(notGguf.message, /\n/);
+  assert.ok(Date.now() - started < 5000);
+});
+
+test("a GGUF of an architecture llama.cpp does not know is one sentence naming the path and the architecture", async () => {
+  const unknown = path.join(temp, "unknown-arch.gguf");
+  await patchGguf(stories, unknown, { metadata: { "general.architecture": gguf.string("notamodel") } });
+  await host.request({ type: "loadModel", settings }); // a started worker: the 5 s are the check, not a cold start
+  const started = Date.now();
+  const error = await rejection(host.request({ type: "loadModel", settings: { ...settings, modelPath: unknown } }));
+  assert.equal(error.code, "model-invalid");
+  assert.match(error.message, new RegExp(`^${escape(unknown)} uses the architecture "notamodel", which this llama\\.cpp build does not support`));
   assert.ok(Date.now() - started < 5000);
 });
 
