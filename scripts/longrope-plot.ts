@@ -14,6 +14,7 @@ interface PlotInput {
 const colors: Record<string, string> = {
   none: "#7f7f7f", pi: "#d62728", ntk: "#1f77b4", yarn: "#9467bd", longrope: "#2ca02c", "longrope+n̂": "#ff7f0e",
 };
+const labels: Record<string, string> = { none: "none", pi: "PI", ntk: "NTK", yarn: "YaRN", longrope: "LongRoPE", "longrope+n̂": "LongRoPE + n̂" };
 const W = 760;
 const H = 460;
 const M = { left: 70, right: 170, top: 40, bottom: 56 };
@@ -40,7 +41,7 @@ export function plotSvg(input: PlotInput): string {
     parts.push(`<text x="${M.left - 8}" y="${y(t) + 4}" text-anchor="end">${t}</text>`);
   }
   parts.push(`<line x1="${x(input.originalContext)}" x2="${x(input.originalContext)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#555" stroke-dasharray="4 4"/>`);
-  parts.push(`<text x="${W / 2 - 40}" y="${H - 14}">evaluation length (tokens, log scale)</text>`);
+  parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 14}" text-anchor="middle">evaluation length (tokens, log scale)</text>`);
   parts.push(`<text transform="translate(18 ${H / 2 + 60}) rotate(-90)">perplexity (log scale)</text>`);
   const methods = Object.keys(colors).filter((m) => input.rows.some((r) => r.method === m));
   methods.forEach((m, i) => {
@@ -50,7 +51,7 @@ export function plotSvg(input: PlotInput): string {
     for (const p of points) parts.push(`<circle cx="${x(p.length)}" cy="${y(p.ppl)}" r="4" fill="${colors[m]}"/>`);
     const ly = M.top + 10 + i * 24;
     parts.push(`<line x1="${W - M.right + 16}" x2="${W - M.right + 46}" y1="${ly}" y2="${ly}" stroke="${colors[m]}" stroke-width="3"${dash}/>`);
-    parts.push(`<text x="${W - M.right + 54}" y="${ly + 4}">${m === "longrope+n̂" ? "LongRoPE + n̂" : m === "longrope" ? "LongRoPE" : m === "none" ? "none" : m.toUpperCase()}</text>`);
+    parts.push(`<text x="${W - M.right + 54}" y="${ly + 4}">${labels[m]}</text>`);
   });
   parts.push("</svg>");
   return parts.join("\n");

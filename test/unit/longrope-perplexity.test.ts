@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -132,5 +133,26 @@ describe("LongRoPE samples from text (llama-2-tiny-random, 32k vocabulary)", () 
       rmSync(dir, { recursive: true, force: true });
     }
     assert.equal(existsSync(dir), false);
+  });
+});
+
+describe("longrope eval CLI", () => {
+  it("prints {results:[{method,length,ppl}]} for each method and length, with --factors for longrope", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "lrq-evalcli-"));
+    try {
+      writeFileSync(path.join(dir, "f.json"), JSON.stringify({ factors: [1, 1.5, 2, 2], attnFactor: 1 }));
+      const args = ["--import", "tsx", "src/cli.ts", "longrope", "eval", "--model", storiesModel, "--methods", "none,pi,longrope",
+        "--lengths", "128,256", "--original-context", "128", "--factors", path.join(dir, "f.json"), "--samples", "1",
+        "--threads", "1", "--cache-dir", dir, "--json"];
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, args, { cwd: repoRoot, timeout: 120_000 }, (e, out) => (e ? reject(e) : resolve(out))));
+      const { results } = JSON.parse(stdout) as { results: { method: string; length: number; ppl: number }[] };
+      assert.deepEqual(results.map((r) => `${r.method}@${r.length}`), ["none@128", "pi@128", "longrope@128", "none@256", "pi@256", "longrope@256"]);
+      assert.ok(results.every((r) => Number.isFinite(r.ppl) && r.ppl > 1));
+      assert.equal(results[0]!.ppl, results[1]!.ppl, "at s = 1 PI is the plain model");
+      assert.notEqual(results[3]!.ppl, results[4]!.ppl, "at s = 2 PI is not");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
