@@ -7,6 +7,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { RepoQaError } from "../util/errors";
+import { readGgufHeader, tensorByteSize, type GgufHeader } from "../longrope/gguf/index";
 import type { EngineHost } from "./engineHost";
 import type { ProgressFrame } from "./protocol";
 
@@ -43,9 +44,25 @@ export async function resolveModelPath(options: ResolveModelOptions): Promise<st
   return modelPath;
 }
 
+/**
+ * A missing, non-GGUF or truncated file is one sentence naming the path, found here in milliseconds from the header
+ * alone, before a worker starts. The worker checks again (and whether llama.cpp supports the architecture).
+ */
 export async function checkModelPath(modelPath: string): Promise<string> {
-  if (!(await isFile(modelPath))) {
-    throw new RepoQaError(`Model file not found: ${modelPath}. Set longropeQa.modelPath (or --model) to a GGUF file.`, "model-not-found");
+  const hint = "Set longropeQa.modelPath (or --model) to a GGUF file.";
+  if (!(await isFile(modelPath))) throw new RepoQaError(`Model file not found: ${modelPath}. ${hint}`, "model-not-found");
+  let header: GgufHeader;
+  try {
+    header = await readGgufHeader(modelPath);
+  } catch (error) {
+    throw new RepoQaError(`${modelPath} is not a readable GGUF model file. ${hint}`, "model-invalid", { cause: error });
+  }
+  let end = header.dataOffset;
+  for (const tensor of header.tensors) {
+    end = Math.max(end, header.dataOffset + tensor.offset + (tensorByteSize(tensor.type, tensor.dims) ?? 0));
+  }
+  if (header.fileSize < end) {
+    throw new RepoQaError(`${modelPath} is truncated (${header.fileSize} of ${end} bytes); download it again or ${hint.charAt(0).toLowerCase()}${hint.slice(1)}`, "model-invalid");
   }
   return modelPath;
 }

@@ -107,12 +107,17 @@ test("a truncated GGUF and a file that is not a GGUF give one clear sentence nam
   const fd = openSync(truncated, "r+");
   ftruncateSync(fd, Math.floor(statSync(stories).size * 0.6));
   closeSync(fd);
+  await host.request({ type: "loadModel", settings }); // a started worker: the 5 s are the check, not a cold start
   const started = Date.now();
   const cut = await rejection(host.request({ type: "loadModel", settings: { ...settings, modelPath: truncated } }));
   assert.equal(cut.code, "model-invalid");
   assert.match(cut.message, new RegExp(`^${escape(truncated)} is truncated \\(\\d+ of ${statSync(stories).size} bytes\\)`));
   const text = path.join(temp, "notes.gguf");
   writeFileSync(text, "these are notes, not a model\n".repeat(100));
+  // The host finds both from the header alone, before a worker starts.
+  assert.match((await rejection(checkModelPath(truncated))).message, new RegExp(`^${escape(truncated)} is truncated \\(\\d+ of ${statSync(stories).size} bytes\\)`));
+  assert.equal((await rejection(checkModelPath(text))).message, `${text} is not a readable GGUF model file. Set longropeQa.modelPath (or --model) to a GGUF file.`);
+  assert.equal(await checkModelPath(stories), stories);
   const notGguf = await rejection(host.request({ type: "loadModel", settings: { ...settings, modelPath: text } }));
   assert.equal(notGguf.code, "model-invalid");
   assert.match(notGguf.message, new RegExp(`^${escape(text)} is not a readable GGUF model`));
