@@ -20,6 +20,9 @@ export const defaultModel = {
 
 export const reachabilityTimeoutMs = 3000;
 
+/** Files whose header passed the check, by path → "size:mtime" (a follow-up question does not read it again). */
+const checkedFiles = new Map<string, string>();
+
 export interface ResolveModelOptions {
   readonly modelPath: string;
   readonly storageDir: string;
@@ -50,7 +53,10 @@ export async function resolveModelPath(options: ResolveModelOptions): Promise<st
  */
 export async function checkModelPath(modelPath: string): Promise<string> {
   const hint = "Set longropeQa.modelPath (or --model) to a GGUF file.";
-  if (!(await isFile(modelPath))) throw new RepoQaError(`Model file not found: ${modelPath}. ${hint}`, "model-not-found");
+  const stat = await fs.stat(modelPath).catch(() => undefined);
+  if (!stat?.isFile()) throw new RepoQaError(`Model file not found: ${modelPath}. ${hint}`, "model-not-found");
+  const version = `${stat.size}:${stat.mtimeMs}`;
+  if (checkedFiles.get(modelPath) === version) return modelPath;
   let header: GgufHeader;
   try {
     header = await readGgufHeader(modelPath);
@@ -64,6 +70,7 @@ export async function checkModelPath(modelPath: string): Promise<string> {
   if (header.fileSize < end) {
     throw new RepoQaError(`${modelPath} is truncated (${header.fileSize} of ${end} bytes); download it again or ${hint.charAt(0).toLowerCase()}${hint.slice(1)}`, "model-invalid");
   }
+  checkedFiles.set(modelPath, version);
   return modelPath;
 }
 
