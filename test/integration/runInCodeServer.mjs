@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { findCodeServer, startCodeServer, tail } from "./lib/codeServer.mjs";
 import { sweepRun, startMemorySampler } from "./lib/processes.mjs";
-import { Report } from "./lib/report.mjs";
+import { Report, extensionHostComplaints } from "./lib/report.mjs";
 import { createRunDirs, modelPath, outputDir, removeRunDirs, repoRoot, suiteEntry } from "./lib/runDirs.mjs";
 import { launchBrowser, runWindow } from "./lib/workbench.mjs";
 
@@ -114,6 +114,8 @@ try {
 }
 const peak = await cleanup();
 report.print();
+const complaints = extensionHostComplaints(path.join(outputDir, "logs"));
+if (complaints.length > 0) console.log(`[runner] the extension host logged about this extension:\n  ${complaints.join("\n  ")}`);
 const seconds = (performance.now() - started) / 1000;
 for (const shot of shots) console.log(`[runner] screenshot: ${path.relative(repoRoot, shot)}`);
 console.log(`[runner] duration ${seconds.toFixed(1)} s; peak memory ${(peak?.pss / 2 ** 20 || 0).toFixed(0)} MiB PSS ` +

@@ -61,3 +61,23 @@ export class Report {
     }
   }
 }
+
+/** Warnings and errors the extension host logged about this extension (deduplicated), for the run's output. */
+export function extensionHostComplaints(logsDir, extensionId = "longrope-qa.longrope-repo-qa") {
+  const found = new Map();
+  const visit = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory()) visit(file);
+      else if (entry.name === "remoteexthost.log" || entry.name === "exthost.log") {
+        for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+          const m = /^\S+ \S+ \[(warning|error)\] (.*)$/.exec(line);
+          if (m && m[2].includes(extensionId) && !m[2].includes("ExtensionService#")) found.set(m[2], (found.get(m[2]) ?? 0) + 1);
+        }
+      }
+    }
+  };
+  if (fs.existsSync(logsDir)) visit(logsDir);
+  return [...found].map(([message, count]) => `${count}x ${message.slice(0, 220)}`);
+}
+
