@@ -31,6 +31,10 @@ function preconditions() {
 }
 
 async function runPhases(install) {
+  // Pictures of an earlier run's failures would read as this run's.
+  if (fs.existsSync(outputDir)) {
+    for (const f of fs.readdirSync(outputDir)) if (/^failed-.*\.png$/.test(f)) fs.rmSync(path.join(outputDir, f));
+  }
   state.dirs = createRunDirs();
   // Playwright puts Chromium's profile under os.tmpdir(): keep it inside the run's folder.
   process.env.TMPDIR = state.dirs.browserTmp;
