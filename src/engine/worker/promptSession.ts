@@ -18,7 +18,7 @@ import { WorkerError, firstLine } from "./workerError";
  * Tokens evaluated between two progress reports (and cancellation checks): the chunk grows (at most 4× a step) or shrinks so
  * that one takes about `targetMs`, which keeps cancel responsive on a slow CPU and the per-chunk overhead small on a GPU.
  */
-export const chunkLimits = { first: 256, min: 64, max: 16384, targetMs: 200 };
+export const chunkLimits = { first: 512, max: 16384, targetMs: 300 };
 const contextGranule = 1024;
 const contextMargin = 16;
 
@@ -144,7 +144,9 @@ export class PromptSession {
       await sequence.evaluateWithoutGeneratingNewTokens(chunk);
       const chunkMs = Math.max(1, performance.now() - chunkStarted);
       const next = Math.min(chunk.length * 4, (chunk.length * chunkLimits.targetMs) / chunkMs);
-      chunkTokens = Math.round(Math.min(chunkLimits.max, Math.max(chunkLimits.min, next)));
+      // Whole batches: a partial batch costs a decode call of its own.
+      const batch = this.context!.batchSize;
+      chunkTokens = Math.min(chunkLimits.max, Math.max(batch, Math.round(next / batch) * batch));
       done += chunk.length;
       onProgress(done, end);
     }
