@@ -33,67 +33,70 @@ export interface PackStages {
 const defaultStages: PackStages = { collectRoot, readCandidates, redactSecrets };
 
 export async function packWorkspace(options: PackOptions, overrides: Partial<PackStages> = {}): Promise<PackResult> {
-  const stages = { ...defaultStages, ...overrides };
-  const { signal } = options;
+  const excluded: ExcludedFile[] = [];
+  try {
+    return await runPack(options, { ...defaultStages, ...overrides }, excluded);
+  } catch (error) {
+    if (error instanceof PackCancelled || (isAbortError(error) && options.signal?.aborted)) return cancelled(excluded);
+    throw error;
+  }
+}
+
+/** Thrown inside the pack when the signal aborts; packWorkspace turns it into a cancelled result. */
+class PackCancelled extends Error {}
+
+async function runPack(options: PackOptions, stages: PackStages, excluded: ExcludedFile[]): Promise<PackResult> {
+  const { signal, tokenCounter } = options;
+  const checkpoint = () => {
+    if (signal?.aborted) throw new PackCancelled();
+  };
   const progress = createProgress(options.onProgress);
-  const collected: CollectResult = { candidates: [], excluded: [] };
+  const collected: CollectResult = { candidates: [], excluded };
   const realRoots = await resolveRoots(options.roots);
   const globs = new GlobRules(options);
   const multiRoot = options.roots.length > 1;
   for (const [i, root] of options.roots.entries()) {
     const ctx = { globs, defaultExcludes: options.defaultExcludes ?? true, realRoots, multiRoot, signal, onSeen: progress.seen };
     await stages.collectRoot(root, realRoots[i]!, ctx, collected);
+    checkpoint();
   }
-  const excluded: ExcludedFile[] = collected.excluded;
-  if (signal?.aborted) return cancelled([], excluded);
-
   const read = await stages.readCandidates(collected.candidates, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded, signal, progress.read);
-  if (signal?.aborted) return cancelled([], excluded);
+  checkpoint();
   const redacted = options.redactSecrets === false ? read.map((f) => ({ file: f, redactions: 0 })) : await stages.redactSecrets(read, signal, progress.scanned);
-  if (signal?.aborted) return cancelled([], excluded);
+  checkpoint();
   progress.flush();
   if (redacted.length === 0) throw emptyWorkspace(options.roots, excluded.length);
 
   const ordered = orderForCache(redacted, (r) => r.file);
   const blocks = ordered.map(({ file }) => frameFile(file.path, file.text));
-  let blockTokens: number[] | undefined;
-  if (options.tokenCounter) {
-    try {
-      blockTokens = await countTokensCached(options.tokenCounter, blocks, signal, progress.tokens);
-    } catch (error) {
-      if (isAbortError(error) || signal?.aborted) return cancelled([], excluded);
-      throw error;
-    }
-    if (!blockTokens) return cancelled([], excluded);
-  }
+  const count = async (texts: readonly string[], onBatch: (tokens: number) => void = () => undefined) => {
+    const counts = await countTokensCached(tokenCounter!, texts, signal, onBatch);
+    if (!counts) throw new PackCancelled();
+    return counts;
+  };
+  const blockTokens = tokenCounter ? await count(blocks, progress.tokens) : undefined;
 
-  let keptIndexes = ordered.map((_, i) => i);
+  let kept = ordered.map((_, i) => i);
   if (options.budgetTokens !== undefined) {
-    const tokensOf = (i: number) => blockTokens?.[i] ?? estimateTokens(blocks[i]!);
-    const headerTokens = estimateTokens(renderHeader(renderTree(ordered.map((o) => o.file.path))));
-    const items = ordered.map(({ file }, i) => ({ path: file.path, text: file.text, bytes: file.bytes, tokens: tokensOf(i) }));
+    // The header listing every file bounds the header of whatever subset is kept.
+    const fullHeader = renderHeader(renderTree(ordered.map((o) => o.file.path)));
+    const headerTokens = tokenCounter ? (await count([fullHeader]))[0]! : estimateTokens(fullHeader);
+    const items = ordered.map(({ file }, i) => ({ ...file, tokens: blockTokens?.[i] ?? estimateTokens(blocks[i]!) }));
     const choice = fitBudget(items, options.budgetTokens - headerTokens, options.question, options.openFiles);
-    keptIndexes = keptIndexes.filter((i) => choice.keep.has(ordered[i]!.file.path));
+    kept = kept.filter((i) => choice.keep.has(ordered[i]!.file.path));
     for (const [p, detail] of choice.dropped) excluded.push({ path: p, reason: "budget", detail });
-    if (keptIndexes.length === 0) throw budgetTooSmall(options.budgetTokens, Math.min(...items.map((i) => i.tokens)));
+    if (kept.length === 0) throw budgetTooSmall(options.budgetTokens, Math.min(...items.map((i) => i.tokens)));
   }
 
-  const header = renderHeader(renderTree(keptIndexes.map((i) => ordered[i]!.file.path)));
-  const included: IncludedFile[] = keptIndexes.map((i) => toIncluded(ordered[i]!.file, ordered[i]!.redactions, blockTokens?.[i]));
-  const text = header + keptIndexes.map((i) => blocks[i]).join("");
+  const header = renderHeader(renderTree(kept.map((i) => ordered[i]!.file.path)));
+  const included = kept.map((i) => toIncluded(ordered[i]!.file, ordered[i]!.redactions, blockTokens?.[i]));
+  const text = header + kept.map((i) => blocks[i]).join("");
   progress.done(included.length);
-  if (!options.tokenCounter) return { text, included, excluded };
-
-  const headerCount = await countTokensCached(options.tokenCounter, [header], signal, () => undefined).catch(() => undefined);
-  if (!headerCount) return cancelled(included, excluded);
-  const fileTokens = keptIndexes.reduce((sum, i) => sum + blockTokens![i]!, 0);
-  const totalTokens = headerCount[0]! + fileTokens;
+  if (!tokenCounter) return { text, included, excluded };
+  const totalTokens = (await count([header]))[0]! + kept.reduce((sum, i) => sum + blockTokens![i]!, 0);
   if (!options.measureFraming) return { text, included, excluded, totalTokens };
-  const rawTexts = keptIndexes.map((i) => ordered[i]!.file.text);
-  const rawCounts = await countTokensCached(options.tokenCounter, rawTexts, signal, () => undefined).catch(() => undefined);
-  if (!rawCounts) return cancelled(included, excluded);
-  const framingTokens = totalTokens - rawCounts.reduce((a, b) => a + b, 0);
-  return { text, included, excluded, totalTokens, framingTokens };
+  const rawTokens = (await count(kept.map((i) => ordered[i]!.file.text))).reduce((a, b) => a + b, 0);
+  return { text, included, excluded, totalTokens, framingTokens: totalTokens - rawTokens };
 }
 
 function toIncluded(file: TextFile, redactions: number, tokens: number | undefined): IncludedFile {
@@ -110,8 +113,8 @@ function toIncluded(file: TextFile, redactions: number, tokens: number | undefin
   };
 }
 
-function cancelled(included: IncludedFile[], excluded: ExcludedFile[]): PackResult {
-  return { text: "", included, excluded, cancelled: true };
+function cancelled(excluded: ExcludedFile[]): PackResult {
+  return { text: "", included: [], excluded, cancelled: true };
 }
 
 async function resolveRoots(roots: readonly WorkspaceRoot[]): Promise<string[]> {

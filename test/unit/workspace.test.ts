@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { packWorkspace, renderPackReport, toPackJson } from "../../src/workspace/index";
 import { RepoQaError } from "../../src/util/errors";
+import { frameFile } from "../../src/workspace/format";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
 
 const fixtures = path.resolve(__dirname, "../fixtures");
@@ -27,6 +28,14 @@ describe("packWorkspace: the walking slice", () => {
     assert.match(r.text, /<tree>\nREADME\.md\nsrc\/\n  greet\.ts\n  index\.ts\n  math\.ts\n<\/tree>/);
     assert.match(r.text, /<file path="src\/math\.ts">\n\/\*\* Adds two numbers\. \*\/\n/);
     assert.ok(r.text.includes("5|\n/** Multiplies two numbers. */"), "line 5 of math.ts carries its number");
+  });
+
+  it("numbers every 5th line, keeps a last line without newline, and an empty file has no lines", () => {
+    const text = Array.from({ length: 12 }, (_, i) => `l${i + 1}`).join("\n");
+    const lines = frameFile("a.ts", text).split("\n");
+    assert.deepEqual(lines.slice(1, -2), ["l1", "l2", "l3", "l4", "5|l5", "l6", "l7", "l8", "l9", "10|l10", "l11", "l12"]);
+    assert.equal(frameFile("e.ts", ""), '<file path="e.ts">\n</file>\n');
+    assert.equal(frameFile("n.ts", "a\nb\nc\nd\ne\n"), '<file path="n.ts">\na\nb\nc\nd\n5|e\n</file>\n');
   });
 
   it("skips binary files and reports the default-excluded and .longropeignore'd ones with reasons", async () => {
