@@ -50,5 +50,10 @@ export function reopenPhaseSuites(): void {
       assert.ok(t.messages.at(-1)!.text.length > 0, "the follow-up answer shown in the page is empty");
       recordFact("enginePidAtEnd", await vscode.commands.executeCommand<number | undefined>("longropeQa.test.enginePid"));
     });
+
+    it('"New chat" empties the conversation in the page', async () => {
+      await vscode.commands.executeCommand("longropeQa.newChat");
+      await waitFor("an empty transcript", async () => ((await readTranscript()).messages.length === 0 ? true : undefined), 10_000);
+    });
   });
 }
