@@ -39,10 +39,14 @@ async function runPhases(install) {
   // Playwright puts Chromium's profile under os.tmpdir(): keep it inside the run's folder.
   process.env.TMPDIR = state.dirs.browserTmp;
   state.sampler = startMemorySampler(runId);
-  state.server = await startCodeServer({
-    install, dirs: state.dirs, runId,
-    env: { LONGROPE_QA_TEST: "1", LONGROPE_QA_IT_DIR: state.dirs.exchange, LONGROPE_QA_SCREENSHOTS: "1" },
-  });
+  const env = { LONGROPE_QA_TEST: "1", LONGROPE_QA_IT_DIR: state.dirs.exchange, LONGROPE_QA_SCREENSHOTS: "1" };
+  for (let attempt = 1; !state.server; attempt++) {
+    // The free port is found before code-server binds it; another process may take it in between.
+    state.server = await startCodeServer({ install, dirs: state.dirs, runId, env }).catch((error) => {
+      if (attempt < 3 && /EADDRINUSE/.test(error.message)) return undefined;
+      throw error;
+    });
+  }
   const { browser, context } = await launchBrowser({ runId, dirs: state.dirs });
   state.browser = browser;
   for (const phase of ["main", "reopen"]) {
