@@ -153,7 +153,7 @@ export class PromptSession {
     const evaluateMs = performance.now() - evaluateStarted;
     const evaluatedTokens = Math.max(0, done - reusedTokens);
     process.stderr.write(
-      `prepared ${tokens.length} tokens: reused ${reusedTokens}, evaluated ${evaluatedTokens} in ${(performance.now() - started).toFixed(0)} ms` +
+      `prepared ${tokens.length} tokens (repo ${repoContext.length} chars): reused ${reusedTokens}, evaluated ${evaluatedTokens} in ${(performance.now() - started).toFixed(0)} ms` +
         ` (tokenize ${(tokenized - started).toFixed(0)} ms${loadedFromState ? ", from saved state" : ""})\n`,
     );
     const cancelled = signal.aborted && done < end;
