@@ -64,7 +64,11 @@ export function readConfig(question?: string): RepoQaConfig {
     throw new RepoQaError("Open a folder first: LongRoPE QA answers questions about the open workspace.", "empty-workspace");
   }
   const cfg = vscode.workspace.getConfiguration(SECTION);
-  const filesExclude = vscode.workspace.getConfiguration("files").get<Record<string, boolean>>("exclude") ?? {};
+  // files.exclude is resource-scoped: merge each folder's value (reading it without a folder warns in multi-root).
+  const filesExclude: Record<string, boolean> = {};
+  for (const folder of vscode.workspace.workspaceFolders ?? []) {
+    Object.assign(filesExclude, vscode.workspace.getConfiguration("files", folder.uri).get<Record<string, boolean>>("exclude"));
+  }
   return {
     pack: {
       roots,
