@@ -4,7 +4,7 @@
  * `cancel` acts at once on the request it names.
  */
 import { isEngineRequest, type EngineFrame, type EngineRequest, type EngineResults, type ProgressFrame } from "./protocol";
-import { handleRequest } from "./worker/handlers";
+import { afterRequest, handleRequest } from "./worker/handlers";
 import { WorkerError, firstLine } from "./worker/workerError";
 
 const controllers = new Map<string, AbortController>();
@@ -48,6 +48,11 @@ async function run(request: Exclude<EngineRequest, { type: "cancel" }>, signal: 
     });
   } finally {
     controllers.delete(request.id);
+  }
+  try {
+    await afterRequest();
+  } catch (error) {
+    send({ type: "log", level: "warn", message: `after ${request.type}: ${firstLine(error)}` });
   }
 }
 

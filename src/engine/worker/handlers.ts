@@ -34,6 +34,11 @@ export async function handleRequest(
   }
 }
 
+/** Work a request leaves for after its `done` frame (saving state after an answer); runs before the next request. */
+export async function afterRequest(): Promise<void> {
+  await current?.session.runAfterAnswer();
+}
+
 function ingestReporter(report: Reporter) {
   return (done: number, total: number) => report.progress({ phase: "ingest", done, total, unit: "tokens" });
 }

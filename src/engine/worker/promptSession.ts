@@ -41,6 +41,7 @@ export class PromptSession {
   private context: LlamaContext | undefined;
   private sequence: LlamaContextSequence | undefined;
   private lastPrefix: { repoContext: string; probe: Token[] } = { repoContext: "", probe: [] };
+  private afterAnswer: (() => Promise<void>) | undefined;
   /**
    * The model's tokenizer, remembering the tokens of long texts: chat templates put the system message between
    * special tokens, so the repo text is tokenized once, not for every question and probe.
@@ -98,7 +99,29 @@ export class PromptSession {
       return { ...base, cancelled: signal.aborted, text: response.response, generatedTokens, ttftMs, contextSize: sequence.contextSize };
     } finally {
       chat.dispose({ disposeSequence: false });
-      await this.trimToPrefix(prepared, "only-to-save");
+      this.afterAnswer = () => this.saveKeepingConversation(prepared);
+    }
+  }
+
+  /**
+   * Work left after an answer was sent (saving the repo state), run by the worker before the next request: the
+   * answer's `done` frame does not wait for a multi-GB write, and the user is reading it meanwhile.
+   */
+  async runAfterAnswer(): Promise<void> {
+    const work = this.afterAnswer;
+    this.afterAnswer = undefined;
+    await work?.();
+  }
+
+  /** Saves the prefix (when due), then evaluates the conversation again so a follow-up still finds it cached. */
+  private async saveKeepingConversation(prepared: PreparedPrompt): Promise<void> {
+    const sequence = this.sequence;
+    if (!sequence) return;
+    const conversation = sequence.contextTokens.slice(prepared.prefixLength);
+    const held = sequence.nextTokenIndex;
+    await this.trimToPrefix(prepared, "only-to-save");
+    if (sequence.nextTokenIndex < held && sequence.nextTokenIndex === prepared.prefixLength && conversation.length > 0) {
+      await sequence.evaluateWithoutGeneratingNewTokens(conversation);
     }
   }
 
