@@ -8,7 +8,7 @@ import { readdir, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { DEFAULT_EXCLUDES } from "./defaultExcludes";
 import type { GlobRules } from "./globRules";
-import { IgnoreStack, readPatterns } from "./ignoreRules";
+import { IGNORE_FILE_NAMES, IgnoreStack, readPatterns } from "./ignoreRules";
 import type { ExcludedFile, WorkspaceRoot } from "./types";
 
 export interface Candidate {
@@ -51,7 +51,6 @@ export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: Co
   while (pending.length > 0) {
     if (ctx.signal?.aborted) return;
     const dir = pending.pop()!;
-    const ignore = await dir.ignore.child(dir.absolutePath, dir.relPath);
     let entries: Dirent[];
     try {
       entries = await readdir(dir.absolutePath, { withFileTypes: true });
@@ -59,6 +58,8 @@ export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: Co
       out.excluded.push({ path: `${display(dir.relPath)}/`, reason: "unreadable", detail: errorDetail(error) });
       continue;
     }
+    const ignoreFiles = entries.filter((e) => IGNORE_FILE_NAMES.includes(e.name)).map((e) => e.name);
+    const ignore = await dir.ignore.child(dir.absolutePath, dir.relPath, ignoreFiles);
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const subdirectories: DirectoryWork[] = [];
     for (const entry of entries) {

@@ -16,6 +16,9 @@ interface IgnoreLayer {
   readonly rules: Ignore;
 }
 
+/** Read in each folder, in this order (a later file's negation overrides an earlier file's pattern). */
+export const IGNORE_FILE_NAMES: readonly string[] = [".gitignore", ".longropeignore"];
+
 export interface IgnoreVerdict {
   readonly reason: SkipReason;
   readonly detail: string;
@@ -43,8 +46,8 @@ export class IgnoreStack {
     return new IgnoreStack([...this.layers, { base, source, reason, rules }], this.inherited);
   }
 
-  /** Reads `.gitignore` and `.longropeignore` of `dirAbs` (posix `dirRel` from the root) and stacks them. */
-  async child(dirAbs: string, dirRel: string): Promise<IgnoreStack> {
+  /** Stacks the ignore files `present` in `dirAbs` (posix `dirRel` from the root), in IGNORE_FILE_NAMES order. */
+  async child(dirAbs: string, dirRel: string, present: readonly string[]): Promise<IgnoreStack> {
     let stack: IgnoreStack = this;
     if (dirRel !== "") {
       const inherited = new Set(this.inherited);
@@ -54,7 +57,8 @@ export class IgnoreStack {
       }
       if (inherited.size > this.inherited.size) stack = new IgnoreStack(this.layers, inherited);
     }
-    for (const name of [".gitignore", ".longropeignore"]) {
+    for (const name of IGNORE_FILE_NAMES) {
+      if (!present.includes(name)) continue;
       const patterns = await readPatterns(path.join(dirAbs, name));
       const source = dirRel ? `${dirRel}/${name}` : name;
       stack = stack.with(dirRel, source, "gitignore", patterns);
