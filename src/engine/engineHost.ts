@@ -68,10 +68,13 @@ export class EngineHost implements TokenCounter {
         options,
       });
       child.send({ ...body, id } as unknown as EngineRequest, (error) => {
-        if (error && this.pending.delete(id)) {
+        if (!error) return;
+        // Usually the process is dying: its exit rejects this request with what happened. Otherwise, say so here.
+        setTimeout(() => {
+          if (!this.pending.delete(id)) return;
           cleanup();
           reject(new RepoQaError(`The engine process cannot take requests (${error.message}); ask again to restart it.`, "worker-crashed", { cause: error }));
-        }
+        }, 1000).unref();
       });
       if (options.signal?.aborted) onAbort();
     });
