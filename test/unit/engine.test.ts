@@ -2,6 +2,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
 import { mkdtempSync, rmSync, copyFileSync, openSync, ftruncateSync, closeSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -154,6 +156,29 @@ test("no network for the default model: 'offline' within 5 s", async () => {
   assert.equal(error.code, "offline");
   assert.match(error.message, /^offline: set longropeQa\.modelPath \/ --model/);
   assert.ok(Date.now() - started < 5000);
+});
+
+test("a model download reports byte progress and lands under the given name", async () => {
+  const body = readFileSync(stories);
+  const server = createServer((request, response) => {
+    response.writeHead(200, { "content-type": "application/octet-stream", "content-length": body.length });
+    response.end(request.method === "HEAD" ? undefined : body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const { port } = server.address() as { port: number };
+    const frames: number[] = [];
+    const directory = path.join(temp, "models");
+    const { modelPath } = await host.request(
+      { type: "downloadModel", uri: `http://127.0.0.1:${port}/stories260K.gguf`, directory, fileName: "downloaded.gguf" },
+      { onProgress: (frame) => frame.phase === "download" && frames.push(frame.done) },
+    );
+    assert.equal(modelPath, path.join(directory, "downloaded.gguf"));
+    assert.deepEqual(readFileSync(modelPath), body);
+    assert.ok(frames.length > 0 && frames.at(-1) === body.length, `progress frames: ${frames.join(", ")}`);
+  } finally {
+    server.close();
+  }
 });
 
 function escape(text: string): string {

@@ -87,6 +87,13 @@ async function downloadModel(request: DownloadModelRequest, signal: AbortSignal,
     return { modelPath: await downloader.download({ signal }) };
   } catch (error) {
     if (signal.aborted) throw new WorkerError("internal", "The model download was cancelled; ask again to resume it.");
-    throw new WorkerError("offline", `Could not download ${uri} (${firstLine(error)}); offline: set longropeQa.modelPath / --model.`, { cause: error });
+    const network = /ENOTFOUND|ECONNREFUSED|ECONNRESET|ETIMEDOUT|EAI_AGAIN|fetch failed|network/i.test(String(error));
+    throw new WorkerError(
+      network ? "offline" : "internal",
+      network
+        ? `offline: set longropeQa.modelPath / --model (downloading ${uri} failed: ${firstLine(error)}).`
+        : `Could not download ${uri} (${firstLine(error)}); set longropeQa.modelPath / --model to a local GGUF file.`,
+      { cause: error },
+    );
   }
 }
