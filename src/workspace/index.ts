@@ -14,12 +14,19 @@ import { orderForCache } from "./order";
 import { createProgress } from "./progress";
 import { readCandidates, type TextFile } from "./readFiles";
 import { redactSecrets } from "./secrets";
-import { countTokensCached, estimateTokens } from "./tokens";
+import { clearSecretCache } from "./secretScanner";
+import { clearTokenCaches, countTokensCached, estimateTokens } from "./tokens";
 import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot } from "./types";
 
 export type * from "./types";
 export { toPackJson, renderPackReport, type PackJson } from "./report";
 export { INSTRUCTION, LINE_NUMBER_EVERY } from "./format";
+
+/** Forgets cached token counts and secret findings (benchmarks measuring a first pack). */
+export function clearPackCaches(): void {
+  clearTokenCaches();
+  clearSecretCache();
+}
 
 const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
 

@@ -7,6 +7,7 @@
  */
 import * as path from "node:path";
 import type { SecretLintCoreConfig } from "@secretlint/types";
+import { contentHash } from "./tokens";
 
 export interface SecretRange {
   readonly start: number;
@@ -37,8 +38,33 @@ const UNIT_CHARS = 256 * 1024;
 const SOLO_CHARS = 64 * 1024;
 const SOLO_NAMES = /(^|\/)(package\.json|package-lock\.json|\.npmrc)$|\.(json|p12)$/i;
 
+/** Findings by content hash, across packs: a re-pack (every question re-packs) rescans only changed files. */
+const findingsCache = new Map<string, SecretRange[]>();
+const MAX_CACHED = 200_000;
+
+export function clearSecretCache(): void {
+  findingsCache.clear();
+}
+
 /** Findings per file (same order as `files`), or undefined when the signal aborted. */
 export async function scanForSecrets(files: readonly ScannedText[], signal?: AbortSignal, onUnit?: () => void): Promise<SecretRange[][] | undefined> {
+  const hashes = files.map((f) => contentHash(f.text));
+  const cached = hashes.map((h) => findingsCache.get(h));
+  const missing = files.flatMap((f, i) => (cached[i] ? [] : [f]));
+  const fresh = await scanUncached(missing, signal, onUnit);
+  if (!fresh) return undefined;
+  let next = 0;
+  return files.map((_, i) => {
+    if (cached[i]) return cached[i]!;
+    const found = fresh[next++]!;
+    if (findingsCache.size >= MAX_CACHED) findingsCache.delete(findingsCache.keys().next().value!);
+    findingsCache.set(hashes[i]!, found);
+    return found;
+  });
+}
+
+async function scanUncached(files: readonly ScannedText[], signal?: AbortSignal, onUnit?: () => void): Promise<SecretRange[][] | undefined> {
+  if (files.length === 0) return [];
   const { lintSource, config } = await loadSecretlint();
   const findings: SecretRange[][] = files.map(() => []);
   for (const unit of groupIntoUnits(files)) {

@@ -23,6 +23,10 @@ function cacheFor(counter: TokenCounter): Map<string, number> {
   return cache;
 }
 
+export function clearTokenCaches(): void {
+  cachesByKey.clear();
+}
+
 export function contentHash(text: string): string {
   return createHash("sha1").update(text).digest("base64");
 }

@@ -103,8 +103,11 @@ describe("packer safety", () => {
     const keyId = ["AKIA", "ZX3Q7PLM2NB5VW4R"].join("");
     const files: Record<string, string> = { "a.ts": "// secretlint-disable\nconst x = 1;\n", "b.ts": `const id = '${keyId}';\n`, "c.json": `{"key": "${keyId}"}\n` };
     for (let i = 0; i < 40; i++) files[`filler${i}.ts`] = `export const f${i} = ${i};\n`;
-    const r = await pack(tree(files).root);
+    const t = tree(files);
+    const r = await pack(t.root);
     assert.ok(!r.text.includes(keyId));
+    const again = await pack(t.root);
+    assert.equal(again.text, r.text, "a re-pack (findings from the cache) redacts the same");
     assert.deepEqual(r.included.filter((f) => f.redactions > 0).map((f) => f.path).sort(), ["b.ts", "c.json"]);
     assert.match(blockOf(r, "filler39.ts"), /export const f39 = 39;/);
   });
