@@ -118,6 +118,8 @@ export class EngineHost implements TokenCounter {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
       env: { ...process.env, ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: "1" } : {}) },
       serialization: "json",
+      // Not the host's flags: an extension host under a debugger has --inspect, a test runner --import tsx.
+      execArgv: [],
     });
     this.child = child;
     child.stdout?.on("data", (data: Buffer) => this.log("debug", `[engine stdout] ${data.toString().trimEnd()}`));
