@@ -119,8 +119,8 @@ describe("progress and cancellation", () => {
     const seen: PackProgress[] = [];
     const r = await pack(t.root, { tokenCounter: counter(), onProgress: (p: PackProgress) => seen.push(p) });
     assert.ok(seen.length >= 2 && seen[0]!.filesSeen >= 1);
-    assert.deepEqual([...new Set(seen.map((p) => p.phase))].filter((p) => p !== "read"), ["scan", "secrets", "tokens"].filter((p) => seen.some((s) => s.phase === p)));
-    assert.ok(seen.some((p) => p.phase === "tokens"));
+    assert.equal(seen[0]!.phase, "scan");
+    assert.equal(seen.at(-1)!.phase, "tokens");
     const last = seen.at(-1)!;
     assert.equal(last.filesIncluded, 50);
     assert.equal(last.tokensSoFar, r.included.reduce((s, f) => s + f.tokens!, 0));
