@@ -39,7 +39,8 @@ export interface PackStages {
 
 const defaultStages: PackStages = { collectRoot, readCandidates, redactSecrets };
 
-export async function packWorkspace(options: PackOptions, overrides: Partial<PackStages> = {}): Promise<PackResult> {
+export async function packWorkspace(given: PackOptions, overrides: Partial<PackStages> = {}): Promise<PackResult> {
+  const options = { ...given, roots: given.roots.map((root) => ({ ...root, path: path.resolve(root.path) })) };
   const excluded: ExcludedFile[] = [];
   try {
     return await runPack(options, { ...defaultStages, ...overrides }, excluded);
@@ -63,13 +64,18 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   const globs = new GlobRules(options);
   const multiRoot = options.roots.length > 1;
   for (const [i, root] of options.roots.entries()) {
-    const ctx = { globs, defaultExcludes: options.defaultExcludes ?? true, realRoots, multiRoot, signal, onSeen: progress.seen };
+    const defaultExcludes = options.defaultExcludes ?? true;
+    const ctx = { globs, defaultExcludes, realRoots, multiRoot, signal, onSeen: progress.seen };
     await stages.collectRoot(root, realRoots[i]!, ctx, collected);
     checkpoint();
   }
-  const read = await stages.readCandidates(collected.candidates, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, excluded, signal, progress.read);
+  const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  const read = await stages.readCandidates(collected.candidates, maxFileBytes, excluded, signal, progress.read);
   checkpoint();
-  const redacted = options.redactSecrets === false ? read.map((f) => ({ file: f, redactions: 0 })) : await stages.redactSecrets(read, signal, progress.scanned);
+  const redacted =
+    options.redactSecrets === false
+      ? read.map((file) => ({ file, redactions: 0 }))
+      : await stages.redactSecrets(read, signal, progress.scanned);
   checkpoint();
   progress.flush();
   if (redacted.length === 0) throw emptyWorkspace(options.roots, excluded.length);
@@ -89,10 +95,11 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
     const fullHeader = renderHeader(renderTree(ordered.map((o) => o.file.path)));
     const headerTokens = tokenCounter ? (await count([fullHeader]))[0]! : estimateTokens(fullHeader);
     const items = ordered.map(({ file }, i) => ({ ...file, tokens: blockTokens?.[i] ?? estimateTokens(blocks[i]!) }));
+    const smallest = items.reduce((min, item) => Math.min(min, item.tokens), Infinity);
     const choice = fitBudget(items, options.budgetTokens - headerTokens, options.question, options.openFiles);
     kept = kept.filter((i) => choice.keep.has(ordered[i]!.file.path));
     for (const [p, detail] of choice.dropped) excluded.push({ path: p, reason: "budget", detail });
-    if (kept.length === 0) throw budgetTooSmall(options.budgetTokens, Math.min(...items.map((i) => i.tokens)));
+    if (kept.length === 0) throw budgetTooSmall(options.budgetTokens, smallest);
   }
 
   const header = renderHeader(renderTree(kept.map((i) => ordered[i]!.file.path)));
@@ -125,27 +132,35 @@ function cancelled(excluded: ExcludedFile[]): PackResult {
 }
 
 async function resolveRoots(roots: readonly WorkspaceRoot[]): Promise<string[]> {
-  if (roots.length === 0) throw new RepoQaError("No workspace folder is open: open a folder (or pass --workspace DIR) to ask about it.", "empty-workspace");
+  if (roots.length === 0) {
+    throw new RepoQaError("No workspace folder is open: open a folder (or pass --workspace DIR) to ask about it.", "empty-workspace");
+  }
   return Promise.all(
     roots.map(async (root) => {
       const isDirectory = await stat(root.path).then((s) => s.isDirectory(), () => false);
-      if (!isDirectory) throw new RepoQaError(`The workspace folder ${root.path} does not exist or is not a folder: pass an existing folder.`, "bad-input");
-      return realpath(path.resolve(root.path));
+      if (!isDirectory) {
+        const message = `The workspace folder ${root.path} does not exist or is not a folder: pass an existing folder.`;
+        throw new RepoQaError(message, "bad-input");
+      }
+      return realpath(root.path);
     }),
   );
 }
 
 function emptyWorkspace(roots: readonly WorkspaceRoot[], excludedCount: number): RepoQaError {
   const where = roots.map((r) => r.path).join(", ");
-  const why = excludedCount > 0
-    ? `all ${excludedCount} entries were excluded (see the context report); check .gitignore, .longropeignore and the longropeQa.include / longropeQa.exclude settings`
-    : "the folder has no files; add source files or open another folder";
+  const why =
+    excludedCount > 0
+      ? `all ${excludedCount} entries were excluded (see the context report); check .gitignore, .longropeignore ` +
+        "and the longropeQa.include / longropeQa.exclude settings"
+      : "the folder has no files; add source files or open another folder";
   return new RepoQaError(`There is nothing to read in ${where}: ${why}.`, "empty-workspace");
 }
 
 function budgetTooSmall(budget: number, smallest: number): RepoQaError {
   return new RepoQaError(
-    `The token budget of ${budget} leaves no room for any file (the smallest needs ${smallest} tokens): raise --budget or use a model with a longer context.`,
+    `The token budget of ${budget} leaves no room for any file (the smallest needs ${smallest} tokens): ` +
+      "raise --budget or use a model with a longer context.",
     "context-overflow",
   );
 }
