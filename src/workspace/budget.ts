@@ -54,7 +54,7 @@ export function fitBudget(
       keep.add(item.path);
     } else {
       const why = tier === 2 ? "large generated-looking file" : tier === 0 ? "pinned, but alone over the budget" : "lower priority";
-      dropped.set(item.path, `${item.tokens} tokens; ${why}; budget ${budgetTokens}`);
+      dropped.set(item.path, `${item.tokens} tokens; ${why}`);
     }
   }
   return { keep, dropped };

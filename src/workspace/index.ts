@@ -98,7 +98,8 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
     const smallest = items.reduce((min, item) => Math.min(min, item.tokens), Infinity);
     const choice = fitBudget(items, options.budgetTokens - headerTokens, options.question, options.openFiles);
     kept = kept.filter((i) => choice.keep.has(ordered[i]!.file.path));
-    for (const [p, detail] of choice.dropped) excluded.push({ path: p, reason: "budget", detail });
+    const over = `over the budget of ${options.budgetTokens} tokens`;
+    for (const [p, why] of choice.dropped) excluded.push({ path: p, reason: "budget", detail: `${why}; ${over}` });
     if (kept.length === 0) throw budgetTooSmall(options.budgetTokens, smallest);
   }
 
