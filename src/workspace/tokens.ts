@@ -11,14 +11,17 @@ const MAX_ENTRIES = 200_000;
 const BATCH_TEXTS = 512;
 
 const cachesByKey = new Map<string, Map<string, number>>();
-const cachesByCounter = new WeakMap<TokenCounter, Map<string, number>>();
 
+/**
+ * Counts are kept across packs only for a counter with a `cacheKey`: the same counter object may load another model
+ * (the engine host does), and a count from another tokenizer would be silently wrong.
+ */
 function cacheFor(counter: TokenCounter): Map<string, number> {
-  let cache = counter.cacheKey ? cachesByKey.get(counter.cacheKey) : cachesByCounter.get(counter);
+  if (!counter.cacheKey) return new Map();
+  let cache = cachesByKey.get(counter.cacheKey);
   if (!cache) {
     cache = new Map();
-    if (counter.cacheKey) cachesByKey.set(counter.cacheKey, cache);
-    else cachesByCounter.set(counter, cache);
+    cachesByKey.set(counter.cacheKey, cache);
   }
   return cache;
 }

@@ -53,7 +53,10 @@ export interface PackProgress {
 
 /** Counts tokens with the model's own tokenizer (implemented by the engine host through the worker). */
 export interface TokenCounter {
-  /** Identifies the tokenizer (e.g. the model file) so that cached counts survive across packs and counter objects. */
+  /**
+   * Identifies the tokenizer (e.g. the model file's path and size). Counts are cached across packs, by content hash,
+   * only under a cache key; without one every pack tokenizes every file.
+   */
   readonly cacheKey?: string;
   countTokens(texts: readonly string[], signal?: AbortSignal): Promise<readonly number[]>;
 }

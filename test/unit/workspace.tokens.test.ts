@@ -76,6 +76,15 @@ describe("tokens", () => {
     assert.equal(r.included.at(-1)?.path, "f3.ts");
   });
 
+  it("a counter without a cache key is not trusted across packs (it may have loaded another model)", async () => {
+    const t = tree({ "a.ts": "export const a = 1;\n", "b.ts": "export const b = 2;\n" });
+    const texts: string[] = [];
+    const keyless: TokenCounter = { countTokens: (batch) => (texts.push(...batch), tokenizer.countTokens(batch)) };
+    await pack(t.root, { tokenCounter: keyless });
+    await pack(t.root, { tokenCounter: keyless });
+    assert.equal(texts.length, 6, "2 files and the header, twice");
+  });
+
   it("framing (instruction, tree, headers, line numbers) costs under 8% of the tokens on this repo", async () => {
     const r = await packWorkspace({ roots: [{ name: "repo", path: repoRoot }], tokenCounter: counter(), measureFraming: true, redactSecrets: false });
     const share = r.framingTokens! / r.totalTokens!;
