@@ -44,7 +44,13 @@ async function main(): Promise<void> {
   // minutes reach the evolution iterations at all. Same ratios: top half are parents, a quarter each mutated/crossed.
   const population = Number(values.population ?? 16);
   const sizes = { populationSize: population, parents: population / 2, mutations: population / 4, crossovers: population / 4, iterations: 40 };
-  const budgets = new Map((values.budgets ?? "1024:90,2048:150,4096:480,8192:600").split(",").map((p) => p.split(":").map(Number) as [number, number]));
+  // "length:seconds" or "length:seconds/seconds" (the second for the search with n̂). A resumed search counts the time
+  // already spent in its checkpoint.
+  const budgets = new Map((values.budgets ?? "1024:90,2048:150,4096:480,8192:600").split(",").map((p) => {
+    const [length, spec] = p.split(":");
+    const [plain, withNHat] = spec!.split("/").map(Number);
+    return [Number(length), { "0": plain!, auto: withNHat ?? plain! }] as const;
+  }));
   await mkdir(work, { recursive: true });
   const rowsFile = path.join(work, "rows.json");
   const rows: Row[] = JSON.parse(await readFile(rowsFile, "utf8").catch(() => "[]"));
@@ -72,11 +78,11 @@ async function main(): Promise<void> {
         const first = searched[`${target}:0`];
         const sweep = mode === "auto" && first ? nHatChoices.filter((n) => n > 0).map((nHat) => ({ factors: first.factors, nHat })) : undefined;
         const knownFitness = mode === "auto" ? await knownFrom(path.join(work, `checkpoint-${target}-nhat-0.json`)) : undefined;
-        log(`search ${target} n̂=${mode}: budget ${budgets.get(target)} s`);
+        log(`search ${target} n̂=${mode}: budget ${budgets.get(target)![mode]} s`);
         const result = await searchLongropeFactors({
           worker: workers[i]!, modelPath, targetLength: target, originalContext, nHat: mode === "auto" ? "auto" : 0,
           samples: samples.search, samplesLabel: `1 generated sample (seed ${seed})`, seed, threads,
-          budgetSeconds: budgets.get(target), sizes, extraInitial: sweep, knownFitness, checkpointPath: path.join(work, `checkpoint-${target}-nhat-${mode}.json`),
+          budgetSeconds: budgets.get(target)![mode], sizes, extraInitial: sweep, knownFitness, checkpointPath: path.join(work, `checkpoint-${target}-nhat-${mode}.json`),
           onProgress: (p) => log(`search ${target} n̂=${mode} it ${p.iteration}: ${p.evaluations} evals, best ${p.best?.fitness.toFixed(3)} [${p.best?.factors.join(", ")}] n̂=${p.best?.nHat}`),
         });
         await writeFile(out, JSON.stringify(result, null, 2));
