@@ -5,7 +5,7 @@
 import { realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { RepoQaError, isAbortError } from "../util/errors";
-import { fitBudget } from "./budget";
+import { fitBudget, type BudgetChoice } from "./budget";
 import { collectRoot, type CollectResult } from "./collect";
 import { countLines, frameFile, renderHeader, renderTree } from "./format";
 import { GlobRules } from "./globRules";
@@ -90,17 +90,36 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   const blockTokens = tokenCounter ? await count(blocks, progress.tokens) : undefined;
 
   let kept = ordered.map((_, i) => i);
-  if (options.budgetTokens !== undefined) {
-    // The header listing every file bounds the header of whatever subset is kept.
-    const fullHeader = renderHeader(renderTree(ordered.map((o) => o.file.path)));
-    const headerTokens = tokenCounter ? (await count([fullHeader]))[0]! : estimateTokens(fullHeader);
+  const budget = options.budgetTokens;
+  if (budget !== undefined) {
+    const headerTokensOf = async (paths: readonly string[]) => {
+      const header = renderHeader(renderTree(paths));
+      return tokenCounter ? (await count([header]))[0]! : estimateTokens(header);
+    };
     const items = ordered.map(({ file }, i) => ({ ...file, tokens: blockTokens?.[i] ?? estimateTokens(blocks[i]!) }));
-    const smallest = items.reduce((min, item) => Math.min(min, item.tokens), Infinity);
-    const choice = fitBudget(items, options.budgetTokens - headerTokens, options.question, options.openFiles);
+    const fit = (filesBudget: number) => fitBudget(items, filesBudget, options.question, options.openFiles);
+    // The header listing every file bounds the header of any subset, so that share of the budget always fits; a
+    // kept subset has a smaller tree, so the largest files budget whose choice still fits with its own header is
+    // searched between that bound and the instruction alone (a few rounds of bisection).
+    const totalOf = async (c: BudgetChoice) => {
+      const keptItems = items.filter((i) => c.keep.has(i.path));
+      return (await headerTokensOf(keptItems.map((i) => i.path))) + keptItems.reduce((n, i) => n + i.tokens, 0);
+    };
+    let low = budget - (await headerTokensOf(items.map((i) => i.path)));
+    let high = budget - (await headerTokensOf([]));
+    let choice = fit(low);
+    for (let round = 0; round < 8 && high - low > 1; round++) {
+      const middle = Math.floor((low + high) / 2);
+      const candidate = fit(middle);
+      if ((await totalOf(candidate)) <= budget) {
+        low = middle;
+        choice = candidate;
+      } else high = middle;
+    }
     kept = kept.filter((i) => choice.keep.has(ordered[i]!.file.path));
-    const over = `over the budget of ${options.budgetTokens} tokens`;
+    const over = `over the budget of ${budget} tokens`;
     for (const [p, why] of choice.dropped) excluded.push({ path: p, reason: "budget", detail: `${why}; ${over}` });
-    if (kept.length === 0) throw budgetTooSmall(options.budgetTokens, smallest);
+    if (kept.length === 0) throw budgetTooSmall(budget, items.reduce((min, item) => Math.min(min, item.tokens), Infinity));
   }
 
   const header = renderHeader(renderTree(kept.map((i) => ordered[i]!.file.path)));

@@ -116,6 +116,16 @@ describe("budget", () => {
     assert.ok(!r.text.includes("src/other.ts"), "dropped files leave the tree too");
   });
 
+  it("fills the budget: the kept files' own (smaller) tree is what counts, not the whole repo's", async () => {
+    const many = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`src/module${i}.ts`, `export const value${i} = ${i};\n`]));
+    const t = tree(many);
+    const budget = 3000;
+    const r = await pack(t.root, { tokenCounter: counter(), budgetTokens: budget });
+    const largest = Math.max(...r.included.map((f) => f.tokens!));
+    assert.ok(r.totalTokens! <= budget, `${r.totalTokens} > ${budget}`);
+    assert.ok(r.totalTokens! > budget - 2 * (largest + 10), `only ${r.totalTokens} of ${budget} used by ${r.included.length} files`);
+  });
+
   it("a budget too small for any file is a context-overflow error naming both numbers", async () => {
     const t = tree(files);
     await assert.rejects(pack(t.root, { tokenCounter: counter(), budgetTokens: 50 }), (e: unknown) => e instanceof RepoQaError && e.code === "context-overflow" && /budget of 50/.test(e.message));
