@@ -97,7 +97,7 @@ export interface PackResult {
   readonly excluded: readonly ExcludedFile[];
   /** Tokens of `text` (sum of its parts' counts); present when a token counter was given. */
   readonly totalTokens?: number;
-  /** Set when `signal` aborted the pack: `text` is then empty and the lists hold what was seen so far. */
+  /** Set when `signal` aborted the pack: `text` and `included` are then empty; `excluded` holds what was seen. */
   readonly cancelled?: true;
   /** Tokens of the instruction, tree and file headers/line numbers: what the framing costs on top of the file text. */
   readonly framingTokens?: number;
