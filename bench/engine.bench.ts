@@ -3,7 +3,8 @@
 //   P1_followup_ttft_ratio  follow-up TTFT ÷ first-question TTFT on the same packed repo          (goal ≤ 0.02)
 //   P2_ingest_efficiency    chunked ingest tokens/s ÷ one raw evaluate call on the same tokens     (goal ≥ 0.95)
 //   P4_reingest_ratio       re-ingest after editing the newest file ÷ full ingest (worker time)    (goal ≤ 0.05)
-// `node --import tsx bench/engine.bench.ts [--json] [--runs N] [--threads N]`
+// `node --import tsx bench/engine.bench.ts [--json] [--runs N] [--threads N] [--only=P1,P2,P4]`
+// (ENGINE_BENCH_MODEL=stories260K.gguf runs it on another model of ../shared/models.)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -13,7 +14,7 @@ import { RepoQa } from "../src/engine/repoQa";
 import { buildHistory } from "../src/engine/worker/promptSession";
 
 const root = path.resolve(__dirname, "..");
-const modelPath = path.resolve(root, "../shared/models/llama-2-tiny-random.gguf");
+const modelPath = path.resolve(root, "../shared/models", process.env.ENGINE_BENCH_MODEL ?? "llama-2-tiny-random.gguf");
 const json = process.argv.includes("--json");
 const argValue = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name);
@@ -158,7 +159,7 @@ async function main(): Promise<void> {
     ["P2_ingest_efficiency", fmt(result.P2_ingest_efficiency!), "≥ 0.95", `chunked ingest ${fmt(median(p2.map((r) => r.pipeline)))} tok/s (whole request with tokenizing, context, state save ${fmt(median(p2.map((r) => r.request)))}), one raw call ${fmt(median(p2.map((r) => r.raw)))} tok/s`]);
   if (p4.length) rows.push(
     ["P4_reingest_ratio", fmt(result.P4_reingest_ratio!), "≤ 0.05", `full ${fmt(median(p4.map((r) => r.full)))} ms, after edit ${fmt(median(p4.map((r) => r.tail)))} ms (${p4[0]!.evaluated} of ${p4[0]!.prefix} tokens)`]);
-  process.stdout.write(`llama-2-tiny-random.gguf, ${threads} thread(s), median of ${runs} runs\n\n| key | median | goal | detail |\n|---|---|---|---|\n`);
+  process.stdout.write(`${path.basename(modelPath)}, ${threads} thread(s), median of ${runs} runs\n\n| key | median | goal | detail |\n|---|---|---|---|\n`);
   for (const row of rows) process.stdout.write(`| ${row.join(" | ")} |\n`);
 }
 
