@@ -5,8 +5,9 @@
  * Calls run one at a time in arrival order (a second question waits; it is never interleaved).
  */
 import path from "node:path";
+import { stat } from "node:fs/promises";
 import { packWorkspace } from "../workspace/index";
-import type { PackOptions, PackResult } from "../workspace/types";
+import type { PackOptions, PackResult, TokenCounter } from "../workspace/types";
 import { RepoQaError, describeError, isAbortError } from "../util/errors";
 import type { AskCallbacks, AskQuestion, EngineStatus, RepoQaConfig, RepoQaService, SavedStatesInfo } from "./api";
 import { EngineHost, type LogFn } from "./engineHost";
@@ -253,11 +254,21 @@ export class RepoQa implements RepoQaService {
     };
   }
 
+  /** Token counts are cached across packs only under a key naming the tokenizer: the loaded model file, as it is now. */
+  private async tokenCounterOf(host: EngineHost): Promise<TokenCounter> {
+    const modelPath = this.loaded?.info.modelPath;
+    const stats = modelPath ? await stat(modelPath).catch(() => undefined) : undefined;
+    return {
+      cacheKey: stats ? `${modelPath}:${stats.size}:${stats.mtimeMs}` : undefined,
+      countTokens: (texts, signal) => host.countTokens(texts, signal),
+    };
+  }
+
   private async runPacker(config: RepoQaConfig, callbacks: Pick<AskCallbacks, "signal" | "onStatus">, counter: EngineHost | undefined): Promise<PackResult> {
     const pack = this.options.pack ?? packWorkspace;
     return pack({
       ...config.pack,
-      tokenCounter: counter,
+      tokenCounter: counter && (await this.tokenCounterOf(counter)),
       signal: callbacks.signal,
       onProgress: (p) => callbacks.onStatus?.({ state: "packing", filesSeen: p.filesSeen, tokensSoFar: p.tokensSoFar }),
     });
