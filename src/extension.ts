@@ -9,7 +9,12 @@ import { registerSavedStatesCommand } from "./commands/savedStates";
 
 let service: RepoQa | undefined;
 
-export function activate(context: vscode.ExtensionContext): void {
+/** What activate returns (the extension's exports); tests read the activation time from it. */
+export interface RepoQaExports {
+  readonly activationMs: number;
+}
+
+export function activate(context: vscode.ExtensionContext): RepoQaExports {
   const started = performance.now();
   const log = vscode.window.createOutputChannel("LongRoPE Repo QA", { log: true });
   context.subscriptions.push(log);
@@ -37,7 +42,9 @@ export function activate(context: vscode.ExtensionContext): void {
       vscode.commands.registerCommand("longropeQa.test.enginePid", () => repoQa.enginePid),
     );
   }
-  log.info(`Activated in ${(performance.now() - started).toFixed(1)} ms`);
+  const activationMs = performance.now() - started;
+  log.info(`Activated in ${activationMs.toFixed(1)} ms`);
+  return { activationMs };
 }
 
 /** Edits re-read only the changed tail of the cached prompt (debounced in RepoQa); VCS and dependency churn is ignored. */

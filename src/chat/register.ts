@@ -11,6 +11,7 @@ import { questionAboutFile, questionAboutSelection } from "./editorQuestions";
 import { actionsFor, chooseModelFile, runErrorAction } from "./errorActions";
 import type { WebviewMessage } from "./protocol";
 import { createStatusBarItem } from "./statusBar";
+import { createProgressNotifier } from "./progressNotification";
 import { isTestMode, registerTestHooks } from "./testHooks";
 
 export interface ChatDeps {
@@ -44,6 +45,7 @@ export interface ChatRegistration extends vscode.Disposable {
 export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): ChatRegistration {
   const { log } = deps;
   const status = createStatusBarItem();
+  const notifier = createProgressNotifier(() => session.stop());
   // Assigned right below; the session posts through the view, the view reads the session's snapshot.
   let view!: ChatViewProvider;
   const session = new ChatSession({
@@ -54,7 +56,10 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
     post: (message) => view.post(message),
     isTrusted: () => vscode.workspace.isTrusted,
     actionsFor,
-    onStatus: status.update,
+    onStatus: (s) => {
+      status.update(s);
+      if (s) notifier.update(s);
+    },
     onAnsweringChanged: (answering) => void vscode.commands.executeCommand("setContext", "longropeQa.answering", answering),
     log: (level, message) => log[level](message),
   });
@@ -103,6 +108,7 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
     session,
     view,
     status.item,
+    notifier,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, view, { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.commands.registerCommand("longropeQa.ask", async (question?: unknown): Promise<AskResult | undefined> => {
       const asked =

@@ -62,6 +62,7 @@ async function runPhases(install) {
     console.log(`[runner] ${phase} window reported exit code ${exitCode} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const results = report.addPhase(state.dirs.exchange, phase, exitCode);
     await report.checkEnginesExited(phase, results);
+    report.printMetrics(phase, results);
   }
 }
 

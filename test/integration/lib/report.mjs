@@ -28,6 +28,15 @@ export class Report {
     return results;
   }
 
+  /** Measurements the suite recorded in a window (activation time, extension-host memory growth with a model loaded). */
+  printMetrics(phase, results) {
+    const f = results?.facts ?? {};
+    const fmt = (v, unit) => (typeof v === "number" ? `${v.toFixed(1)} ${unit}` : "not recorded");
+    if ("activationMs" in f || "hostRssGrowthMiB" in f) {
+      console.log(`[${phase}] activation ${fmt(f.activationMs, "ms")}; extension-host RSS growth over the first answer (model loaded in the worker) ${fmt(f.hostRssGrowthMiB, "MiB")}`);
+    }
+  }
+
   /** No engine worker the suite saw in a window may outlive that window (facts enginePid, enginePidAtEnd). */
   async checkEnginesExited(phase, results) {
     const title = `[runner] the engine worker process exits when the ${phase} window closes`;

@@ -26,7 +26,10 @@ export function mainPhaseSuites(): void {
     });
 
     it('"Ask about this repo" activates it and streams an answer into the sidebar', async () => {
+      const rssBefore = process.memoryUsage().rss; // this suite runs inside the extension host
       const watched = await askAndWatch(QUESTIONS[0]!);
+      recordFact("activationMs", (extension().exports as { activationMs?: number } | undefined)?.activationMs);
+      recordFact("hostRssGrowthMiB", (process.memoryUsage().rss - rssBefore) / 2 ** 20);
       assert.ok(extension().isActive, "the command did not activate the extension");
       assert.ok(watched.result && !watched.result.cancelled, "the answer did not complete");
       assert.ok(watched.result.generatedTokens > 0, "no token was generated");
