@@ -4,6 +4,9 @@ import type { RepoQaService } from "../engine/api";
 import { readConfig } from "../config";
 import { renderPackReport } from "../workspace/index";
 import { describeError } from "../util/errors";
+import { estimateMemory } from "../engine/memoryEstimate";
+import { formatBytes } from "../engine/memoryPlan";
+import type { EngineSettings } from "../engine/protocol";
 
 const SCHEME = "longrope-qa-report";
 const REPORT_URI = vscode.Uri.from({ scheme: SCHEME, path: "/Context report.md" });
@@ -30,6 +33,26 @@ class ReportDocuments implements vscode.TextDocumentContentProvider {
   }
 }
 
+/** "What fits in memory": KV cache for the packed repo plus the answer, next to the model file and free memory. */
+async function memorySection(engine: EngineSettings, repoTokens: number | undefined, service: RepoQaService): Promise<string> {
+  const modelPath = engine.modelPath || service.lastModel?.modelPath;
+  if (!modelPath || repoTokens === undefined) return "\n## Memory\n\nSet `longropeQa.modelPath` to see what fits in memory.\n";
+  try {
+    const kvType = engine.kvCacheType ?? "f16";
+    const e = await estimateMemory(modelPath, repoTokens + 2048, kvType);
+    const verdict = e.fits ? "fits" : `does not fit — try a ${e.suggestion}`;
+    return [
+      "\n## Memory\n",
+      `- Model file: ${formatBytes(e.modelBytes)} (${modelPath})`,
+      `- KV cache (${kvType}) for ${e.contextTokens} tokens (repo + answer reserve): ${formatBytes(e.kvBytes)} (${formatBytes(e.kvBytesPerToken)} per token)`,
+      `- Free memory beside the model: ${formatBytes(e.availableBytes)} — ${verdict}`,
+      "",
+    ].join("\n");
+  } catch (error) {
+    return `\n## Memory\n\nNo estimate: ${describeError(error)}\n`;
+  }
+}
+
 export function registerContextReport(_context: vscode.ExtensionContext, deps: ContextReportDeps): vscode.Disposable {
   const documents = new ReportDocuments();
   const command = vscode.commands.registerCommand("longropeQa.showContextReport", async () => {
@@ -49,7 +72,7 @@ export function registerContextReport(_context: vscode.ExtensionContext, deps: C
           });
         },
       );
-      documents.set(renderPackReport(result));
+      documents.set(renderPackReport(result) + (await memorySection(config.engine, result.totalTokens, deps.service)));
       const doc = await vscode.workspace.openTextDocument(REPORT_URI);
       await vscode.languages.setTextDocumentLanguage(doc, "markdown");
       await vscode.window.showTextDocument(doc, { preview: true });
