@@ -9,6 +9,7 @@ import { encodeMetadataEntry } from "../../src/longrope/gguf/encode";
 import { buildGguf, GGML_TYPE, gguf, patchGguf, readGgufHeader, type GgufHeader } from "../../src/longrope/gguf/index";
 import { extendModel, findExtendedModel } from "../../src/longrope/extend";
 import { RepoQaError } from "../../src/util/errors";
+import { inPairs } from "./support/models";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const models = {
@@ -19,12 +20,6 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "lrq-gguf-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = promisify(execFile);
-/** Runs child probes two at a time (one llama.cpp thread each): more would oversubscribe two cores. */
-async function inPairs<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((job) => job()))));
-  return results;
-}
 interface ProbeResult { nll: number; scored: number; trainContextSize: number; generated: number[] }
 /** Loads a model in a child process (node-llama-cpp) and scores a fixed text. */
 async function probe(modelPath: string, extra: Record<string, unknown> = {}): Promise<ProbeResult> {

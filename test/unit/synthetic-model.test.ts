@@ -8,6 +8,7 @@ import { promisify } from "node:util";
 import { makeSyntheticModel, shapes, syntheticTensors } from "../../scripts/make-synthetic-model";
 import { extendModel } from "../../src/longrope/extend";
 import { GGML_TYPE, readF32Tensor, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
+import { inPairs } from "./support/models";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const tokenizerFrom = path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf");
@@ -15,12 +16,6 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "lrq-synth-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = promisify(execFile);
-/** Runs child probes two at a time (one llama.cpp thread each): more would oversubscribe two cores. */
-async function inPairs<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
-  for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((job) => job()))));
-  return results;
-}
 const text = Array.from({ length: 14 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog.`).join("\n");
 async function probe(modelPath: string, contextSize: number, generate = 0) {
   const { stdout } = await run(process.execPath, ["test/unit/support/llamaProbe.mjs",
