@@ -65,13 +65,13 @@ async function main(): Promise<void> {
       worker: workers[0]!, modelPath, seed, sampleTokens: Math.max(...lengths), searchCount: 1, evalCount,
       cacheDir: path.join(work, "stories"), threads, onProgress: log,
     });
-    for (const target of lengths.filter((l) => l > originalContext && budgets.has(l))) {
+    for (const target of lengths.filter((l) => l > originalContext)) {
       // n̂ = 0 first; the search with n̂ then starts from PI/NTK/YaRN plus that search's best λ with every n̂ choice,
       // and reuses its fitnesses (same samples), so that a budget of minutes still tries each n̂ once.
       for (const [i, mode] of (["0", "auto"] as const).entries()) {
         const out = path.join(work, `factors-${target}-nhat-${mode}.json`);
         const done = await readFile(out, "utf8").then((t) => JSON.parse(t) as SearchedFactors, () => undefined);
-        if (done || values["report-only"]) {
+        if (done || values["report-only"] || !budgets.has(target)) {
           if (done) searched[`${target}:${mode}`] = done;
           continue;
         }
