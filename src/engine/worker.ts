@@ -6,28 +6,17 @@
 import { isEngineRequest, type EngineFrame, type EngineRequest, type EngineResults, type ProgressFrame } from "./protocol";
 import { afterRequest, handleRequest } from "./worker/handlers";
 import { WorkerError, firstLine } from "./worker/workerError";
-
-const controllers = new Map<string, AbortController>();
-let queue: Promise<void> = Promise.resolve();
+import { serveRequests } from "../util/requestLoop";
 
 function send(frame: EngineFrame): void {
   process.send?.(frame);
 }
 
-process.on("message", (message: unknown) => {
-  if (!isEngineRequest(message)) {
-    send({ type: "log", level: "warn", message: `ignored a message that is not an engine request` });
-    return;
-  }
-  if (message.type === "cancel") {
-    controllers.get(message.targetId)?.abort();
-    send({ type: "done", id: message.id, result: {} });
-    return;
-  }
-  const controller = new AbortController();
-  controllers.set(message.id, controller);
-  queue = queue.then(() => run(message, controller.signal));
-});
+serveRequests<EngineRequest>((message) => {
+  if (isEngineRequest(message)) return message;
+  send({ type: "log", level: "warn", message: "ignored a message that is not an engine request" });
+  return undefined;
+}, run);
 
 async function run(request: Exclude<EngineRequest, { type: "cancel" }>, signal: AbortSignal): Promise<void> {
   try {
@@ -46,8 +35,6 @@ async function run(request: Exclude<EngineRequest, { type: "cancel" }>, signal: 
       code: known ? error.code : "internal",
       message: known ? error.message : `The engine failed: ${firstLine(error)}`,
     });
-  } finally {
-    controllers.delete(request.id);
   }
   try {
     await afterRequest();

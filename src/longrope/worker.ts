@@ -7,9 +7,8 @@ import type { Llama } from "node-llama-cpp";
 import { isPplRequest, type PplFrame, type PplRequest, type PplResults } from "./pplProtocol";
 import { generateStories, measurePerplexity, tokenizeText, type WorkerContext } from "./workerTasks";
 import { VariantModels } from "./workerModels";
+import { serveRequests } from "../util/requestLoop";
 
-const controllers = new Map<string, AbortController>();
-let queue: Promise<void> = Promise.resolve();
 let llamaPromise: Promise<Llama> | undefined;
 let models: VariantModels | undefined;
 
@@ -26,17 +25,7 @@ async function backend(): Promise<Llama> {
   return llamaPromise;
 }
 
-process.on("message", (message: unknown) => {
-  if (!isPplRequest(message)) return;
-  if (message.type === "cancel") {
-    controllers.get(message.targetId)?.abort();
-    send({ type: "done", id: message.id, result: {} });
-    return;
-  }
-  const controller = new AbortController();
-  controllers.set(message.id, controller);
-  queue = queue.then(() => run(message, controller.signal));
-});
+serveRequests<PplRequest>((message) => (isPplRequest(message) ? message : undefined), run);
 
 async function run(request: Exclude<PplRequest, { type: "cancel" }>, signal: AbortSignal): Promise<void> {
   try {
@@ -54,8 +43,6 @@ async function run(request: Exclude<PplRequest, { type: "cancel" }>, signal: Abo
   } catch (error) {
     const message = signal.aborted ? "cancelled" : error instanceof Error ? error.message.split("\n")[0]! : String(error);
     send({ type: "error", id: request.id, message });
-  } finally {
-    controllers.delete(request.id);
   }
 }
 
