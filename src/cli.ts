@@ -67,11 +67,13 @@ async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Pro
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);
+  const signal = abort.signal;
   try {
-    return await run(service, abort.signal);
+    return await run(service, signal);
   } finally {
     process.off("SIGINT", onSigint);
-    await service.dispose();
+    // The worker saves the repo's KV state after answering; let it finish so the next run on this repo starts warm.
+    await service.dispose({ graceMs: signal.aborted ? 0 : 30_000 });
   }
 }
 

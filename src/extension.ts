@@ -59,5 +59,5 @@ function watchWorkspace(onChange: () => void): vscode.Disposable {
 export async function deactivate(): Promise<void> {
   const s = service;
   service = undefined;
-  await s?.dispose();
+  await s?.dispose({ graceMs: 3000 });
 }

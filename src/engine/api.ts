@@ -73,6 +73,6 @@ export interface RepoQaService {
   readonly lastModel: ModelInfo | undefined;
   /** Pid of the engine worker process while one runs (tests check it is gone after shutdown). */
   readonly enginePid: number | undefined;
-  /** Stops the worker process and waits for it to exit. */
-  dispose(): Promise<void>;
+  /** Stops the worker process and waits for it to exit; `graceMs` lets it finish a state save first. */
+  dispose(options?: { readonly graceMs?: number }): Promise<void>;
 }

@@ -86,8 +86,19 @@ export class EngineHost implements TokenCounter {
   }
 
   /** Kills the worker and waits until it has exited. */
-  async dispose(): Promise<void> {
+  /**
+   * Stops the worker for good. With `graceMs`, it first disconnects and gives the worker that long to finish what it
+   * is doing (a saved-state write, so the next run skips re-reading the repo) before killing it.
+   */
+  async dispose(options: { readonly graceMs?: number } = {}): Promise<void> {
     this.disposed = true;
+    const child = this.child;
+    if (options.graceMs && child?.connected && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<boolean>((resolve) => child.once("exit", () => resolve(true)));
+      child.disconnect();
+      const timer = new Promise<boolean>((resolve) => setTimeout(resolve, options.graceMs, false).unref());
+      if (await Promise.race([exited, timer])) return;
+    }
     await this.stop();
   }
 

@@ -166,9 +166,9 @@ export class RepoQa implements RepoQaService {
     }, 1000);
   }
 
-  async dispose(): Promise<void> {
+  async dispose(options: { readonly graceMs?: number } = {}): Promise<void> {
     clearTimeout(this.changeTimer);
-    await this.host.dispose();
+    await this.host.dispose(options);
   }
 
   private enqueue<T>(work: () => Promise<T>): Promise<T> {

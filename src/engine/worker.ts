@@ -12,7 +12,7 @@ function send(frame: EngineFrame): void {
   process.send?.(frame);
 }
 
-serveRequests<EngineRequest>((message) => {
+const requests = serveRequests<EngineRequest>((message) => {
   if (isEngineRequest(message)) return message;
   send({ type: "log", level: "warn", message: "ignored a message that is not an engine request" });
   return undefined;
@@ -43,5 +43,6 @@ async function run(request: Exclude<EngineRequest, { type: "cancel" }>, signal: 
   }
 }
 
-process.on("disconnect", () => process.exit(0));
+// A graceful stop (the host disconnects) lets the request in progress and its state save finish first.
+process.on("disconnect", () => void requests.idle().finally(() => process.exit(0)));
 send({ type: "ready", pid: process.pid });

@@ -11,7 +11,7 @@ export interface CancelMessage {
 export function serveRequests<R extends { readonly type: string; readonly id: string }>(
   accept: (message: unknown) => R | undefined,
   run: (request: Exclude<R, CancelMessage>, signal: AbortSignal) => Promise<void>,
-): void {
+): { readonly idle: () => Promise<void> } {
   const controllers = new Map<string, AbortController>();
   let queue: Promise<void> = Promise.resolve();
   process.on("message", (message: unknown) => {
@@ -28,4 +28,5 @@ export function serveRequests<R extends { readonly type: string; readonly id: st
       .then(() => run(request as Exclude<R, CancelMessage>, controller.signal))
       .finally(() => controllers.delete(request.id));
   });
+  return { idle: () => queue };
 }

@@ -1,8 +1,10 @@
 // The CLI end to end: the built dist/cli.js, a real engine worker process and both shared models.
-import { test, before } from "node:test";
+import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import * as path from "node:path";
+import * as os from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
 
 const root = path.resolve(__dirname, "../..");
 const models = path.resolve(root, "../shared/models");
@@ -10,12 +12,16 @@ const stories = path.join(models, "stories260K.gguf");
 const tinyRandom = path.join(models, "llama-2-tiny-random.gguf");
 const fixture = path.join(root, "test/fixtures/tiny-repo");
 
+// Every run keeps its models and saved states in a temp cache, never the user's.
+const defaultCache = mkdtempSync(path.join(os.tmpdir(), "lrq-cli-"));
+after(() => rmSync(defaultCache, { recursive: true, force: true }));
+
 interface Run { code: number | null; stdout: string; stderr: string; ms: number }
 
-function cli(args: string[], timeoutMs = 60_000): Promise<Run> {
+function cli(args: string[], timeoutMs = 60_000, env: NodeJS.ProcessEnv = { ...process.env, XDG_CACHE_HOME: defaultCache }): Promise<Run> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, "dist/cli.js"), ...args], { cwd: root });
+    const child = spawn(process.execPath, [path.join(root, "dist/cli.js"), ...args], { cwd: root, env });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -78,4 +84,21 @@ test("unknown command and missing question are usage errors, not crashes", async
   const noQuestion = await cli(["ask", "--model", stories]);
   assert.equal(noQuestion.code, 1);
   assert.match(noQuestion.stderr, /Give a question/);
+});
+
+test("a second run on the same repo starts from the KV state the first one saved", async () => {
+  const cache = mkdtempSync(path.join(os.tmpdir(), "lrq-cli-cache-"));
+  try {
+    const env = { ...process.env, XDG_CACHE_HOME: cache };
+    const args = ["ask", "--workspace", fixture, "--model", stories, "--max-tokens", "8", "--threads", "1", "Once upon a time"];
+    const first = await cli(args, 60_000, env);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /\(0 reused\)/);
+    const second = await cli(args, 60_000, env);
+    assert.equal(second.code, 0, second.stderr);
+    const reused = Number(/\((\d+) reused\)/.exec(second.stderr)?.[1]);
+    assert.ok(reused > 100, `the second run re-read the repo: ${second.stderr}`);
+  } finally {
+    rmSync(cache, { recursive: true, force: true });
+  }
 });
