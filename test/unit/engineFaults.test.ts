@@ -11,6 +11,7 @@ import { EngineHost } from "../../src/engine/engineHost";
 import { RepoQa } from "../../src/engine/repoQa";
 import type { EngineStatus, RepoQaConfig } from "../../src/engine/api";
 import { RepoQaError } from "../../src/util/errors";
+import { isAlive } from "./support/models";
 
 const root = path.resolve(__dirname, "../..");
 const workerPath = path.join(root, "dist/engineWorker.mjs");
@@ -40,14 +41,6 @@ function newService(): RepoQa {
   return qa;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 test("a worker killed mid-answer: the partial answer stays, the error says so, the next question restarts it", async () => {
   const qa = newService();

@@ -8,19 +8,12 @@ import { generatedSamples, textSamples } from "../../src/longrope/corpus";
 import { readModelRopeInfo, type ModelRopeInfo } from "../../src/longrope/modelShape";
 import { measurePerplexity, methodVariant, scoredWindow } from "../../src/longrope/perplexity";
 import { PplWorker } from "../../src/longrope/pplWorker";
+import { isAlive } from "./support/models";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const storiesModel = path.resolve(repoRoot, "../shared/models/stories260K.gguf");
 const randomLlama = path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf");
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("LongRoPE perplexity on stories260K (real model, child process)", () => {
   let worker: PplWorker;

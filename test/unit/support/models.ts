@@ -1,4 +1,4 @@
-/** Where the shared test models are (CI clones the repo next to shared/), and a two-at-a-time runner for probes. */
+/** Where the shared test models are (CI clones the repo next to shared/), and small helpers about child processes. */
 import * as path from "node:path";
 
 export const repoRoot = path.resolve(__dirname, "../../..");
@@ -12,4 +12,14 @@ export async function inPairs<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = [];
   for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((job) => job()))));
   return results;
+}
+
+/** Whether a process with this pid still runs (signal 0 checks without sending anything). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
