@@ -223,7 +223,8 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
     assert.equal(((await chat.waitForPosted((m) => m.type === "runAction")) as { action: string }).action, "chooseModel");
     const meter = { repoTokens: 48_213, contextSize: 131_072, modelName: "Phi-4-mini-instruct", ropeScaling: "LongRoPE long factors (GGUF)", filesIncluded: 87, filesExcluded: 12 };
     await chat.send({ type: "status", status: { state: "ingesting", done: 10, total: 40, tokensPerSecond: 900, etaMs: 3000 } });
-    assert.equal(await page.textContent("#status"), "Ingesting 25%, 3 s left…");
+    // The page handles posted messages asynchronously: wait for the line rather than read it at once.
+    await page.waitForFunction((text) => document.querySelector("#status")?.textContent === text, "Ingesting 25%, 3 s left…", { timeout: 5000 });
     await chat.send({ type: "status", status: { state: "ready", meter } });
     await page.waitForSelector("#meter:not([hidden])");
     assert.equal(await page.textContent("#meter .meter-numbers"), "48.2k / 131k tokens");

@@ -133,7 +133,24 @@ export async function openChatPage(context: BrowserContext, options: PageOptions
   await page.goto(`${ORIGIN}/index.html`);
   const chat: ChatPage = {
     page,
-    send: (message) => page.evaluate((m) => window.postMessage(m, "*"), message as unknown as Record<string, unknown>),
+    // Posted messages are handled in order as tasks of their own: resolve once a marker posted after this one arrives,
+    // so the page has handled the message before the test looks.
+    send: (message) =>
+      page.evaluate(
+        (m) =>
+          new Promise<void>((resolve) => {
+            const marker = `lrq-test-marker-${Math.random()}`;
+            const onMessage = (event: MessageEvent) => {
+              if (event.data?.marker !== marker) return;
+              window.removeEventListener("message", onMessage);
+              resolve();
+            };
+            window.addEventListener("message", onMessage);
+            window.postMessage(m, "*");
+            window.postMessage({ type: "__testMarker", marker }, "*");
+          }),
+        message as unknown as Record<string, unknown>,
+      ),
     posted: () => page.evaluate(() => (window as unknown as { __posted: WebviewMessage[] }).__posted),
     state: () => page.evaluate(() => (window as unknown as { __state: unknown }).__state),
     async waitForPosted(predicate, timeoutMs = 5000) {
