@@ -25,8 +25,8 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
     log: (level, message) => log[level](message),
   });
   service = repoQa;
-  // Registered first so it is disposed last; deactivate() also awaits the worker's exit.
-  context.subscriptions.push({ dispose: () => void repoQa.dispose() });
+  // Stops the worker even if deactivate() is never called; both paths share one graceful shutdown.
+  context.subscriptions.push({ dispose: () => void repoQa.dispose({ graceMs: 3000 }) });
 
   const chat = registerChat(context, { service: repoQa, readConfig, log });
   context.subscriptions.push(

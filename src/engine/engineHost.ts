@@ -43,6 +43,7 @@ export class EngineHost implements TokenCounter {
   private readonly pending = new Map<string, Pending>();
   private crashTimes: number[] = [];
   private disposed = false;
+  private disposing: Promise<void> | undefined;
   private stopping: ChildProcess | undefined;
 
   constructor(
@@ -90,7 +91,13 @@ export class EngineHost implements TokenCounter {
    * Stops the worker for good. With `graceMs`, it first disconnects and gives the worker that long to finish what it
    * is doing (a saved-state write, so the next run skips re-reading the repo) before killing it.
    */
-  async dispose(options: { readonly graceMs?: number } = {}): Promise<void> {
+  dispose(options: { readonly graceMs?: number } = {}): Promise<void> {
+    // Idempotent: the extension disposes through its subscriptions and deactivate(); the first call's grace counts.
+    this.disposing ??= this.shutDown(options);
+    return this.disposing;
+  }
+
+  private async shutDown(options: { readonly graceMs?: number }): Promise<void> {
     this.disposed = true;
     const child = this.child;
     if (options.graceMs && child?.connected && child.exitCode === null && child.signalCode === null) {
