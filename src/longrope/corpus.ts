@@ -8,7 +8,8 @@
  *   second half for evaluation, cut into consecutive windows.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
+import { writeTextAtomically } from "../util/atomicFile";
 import * as path from "node:path";
 import { RepoQaError } from "../util/errors";
 import type { PplWorker } from "./pplWorker";
@@ -110,8 +111,7 @@ class StoryCache {
     }, { signal: this.o.signal });
     this.data = { ...this.data, bos, stories: [...this.data.stories, ...stories.filter((s) => s.length > 0)] };
     await mkdir(this.o.cacheDir, { recursive: true });
-    await writeFile(`${this.file}.partial`, JSON.stringify(this.data));
-    await rename(`${this.file}.partial`, this.file);
+    await writeTextAtomically(this.file, JSON.stringify(this.data));
   }
 }
 

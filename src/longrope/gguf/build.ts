@@ -2,7 +2,7 @@
  * Writes a new GGUF file from metadata and tensor specs whose bytes are produced chunk by chunk, so a multi-GB model
  * (e.g. a synthetic one of a real model's shape) is written with bounded memory.
  */
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { writeFileAtomically } from "../../util/atomicFile";
 import { ByteWriter, encodeMetadataEntry, encodePreamble, encodeTensorInfo } from "./encode";
 import { alignUp, tensorByteSize } from "./ggmlTypes";
 import type { GgufValue } from "./types";
@@ -47,9 +47,7 @@ export async function buildGguf(path: string, options: BuildGgufOptions): Promis
   w.zeros(alignUp(w.size, alignment) - w.size);
   const header = w.toBuffer();
 
-  const partial = `${path}.partial`;
-  let file: FileHandle | undefined = await open(partial, "w");
-  try {
+  await writeFileAtomically(path, async (file) => {
     await file.write(header, 0, header.length, 0);
     const chunk = Buffer.alloc(chunkBytes);
     for (let i = 0; i < options.tensors.length; i++) {
@@ -70,12 +68,5 @@ export async function buildGguf(path: string, options: BuildGgufOptions): Promis
     const lastEnd = sizes.length > 0 ? offsets.at(-1)! + sizes.at(-1)! : 0;
     if (total > lastEnd) await file.write(Buffer.alloc(total - lastEnd), 0, total - lastEnd, header.length + lastEnd);
     options.signal?.throwIfAborted();
-    await file.close();
-    file = undefined;
-    await rename(partial, path);
-  } catch (e) {
-    await file?.close().catch(() => undefined);
-    await rm(partial, { force: true });
-    throw e;
-  }
+  });
 }

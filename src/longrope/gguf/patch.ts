@@ -3,7 +3,8 @@
  * in fixed-size chunks, so multi-GB models need little memory; untouched metadata records and tensor bytes are copied
  * verbatim, so an empty patch reproduces the file byte for byte.
  */
-import { open, rename, rm, type FileHandle } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
+import { writeFileAtomically } from "../../util/atomicFile";
 import { resolve } from "node:path";
 import { RepoQaError } from "../../util/errors";
 import { ByteWriter, encodeMetadataEntry, encodePreamble, encodeTensorInfo } from "./encode";
@@ -39,23 +40,15 @@ export async function patchGguf(srcPath: string, dstPath: string, patch: GgufPat
   }
   const { infos, pieces, dataBytes } = planTensorData(header, patch);
   const src = await open(srcPath, "r");
-  const partial = `${dstPath}.partial`;
-  let dst: FileHandle | undefined;
   try {
     const headerBytes = Buffer.alloc(header.headerEnd);
     await src.read(headerBytes, 0, header.headerEnd, 0);
     const out = encodeHeader(header, headerBytes, infos, patch);
-    dst = await open(partial, "w");
-    await dst.write(out, 0, out.length, 0);
-    await writeData(src, dst, out.length, pieces, header.dataOffset, dataBytes, patch);
-    patch.signal?.throwIfAborted();
-    await dst.close();
-    dst = undefined;
-    await rename(partial, dstPath);
-  } catch (e) {
-    await dst?.close().catch(() => undefined);
-    await rm(partial, { force: true });
-    throw e;
+    await writeFileAtomically(dstPath, async (dst) => {
+      await dst.write(out, 0, out.length, 0);
+      await writeData(src, dst, out.length, pieces, header.dataOffset, dataBytes, patch);
+      patch.signal?.throwIfAborted();
+    });
   } finally {
     await src.close();
   }

@@ -2,7 +2,8 @@
  * A search checkpoint: the settings that define the run and every fitness measured so far. Resuming replays the
  * seeded search with these fitnesses (no model runs) and continues from the first unmeasured candidate.
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { writeTextAtomically } from "../../util/atomicFile";
 import { RepoQaError } from "../../util/errors";
 import { candidateKey, type Candidate } from "./candidate";
 import type { ScoredCandidate } from "./evolution";
@@ -65,7 +66,6 @@ export class SearchCheckpoint {
     }
     this.elapsedMs = elapsedMs;
     const file: CheckpointFile = { kind: "longrope-qa.search-checkpoint", version: 1, settings: this.settings, elapsedMs, evaluations: this.evaluations };
-    await writeFile(`${this.path}.partial`, JSON.stringify(file, null, 1));
-    await rename(`${this.path}.partial`, this.path);
+    await writeTextAtomically(this.path, JSON.stringify(file, null, 1));
   }
 }
