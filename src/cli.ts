@@ -8,6 +8,7 @@ import { RepoQa } from "./engine/repoQa";
 import { packWorkspace, toPackJson } from "./workspace/index";
 import { runLongropeCli } from "./longrope/cli";
 import { describeError } from "./util/errors";
+import { optionalWholeNumber } from "./util/args";
 import { createProgressPrinter } from "./cliProgress";
 
 const USAGE = `Usage:
@@ -30,13 +31,6 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-function positiveInt(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a whole number (got "${value}").`);
-  return n;
-}
-
 function configFrom(values: Record<string, unknown>, question?: string): RepoQaConfig {
   const workspace = path.resolve(String(values.workspace ?? process.cwd()));
   const model = values.model === undefined ? "" : path.resolve(String(values.model));
@@ -45,10 +39,10 @@ function configFrom(values: Record<string, unknown>, question?: string): RepoQaC
       roots: [{ name: path.basename(workspace), path: workspace }],
       include: (values.include as string[] | undefined) ?? [],
       exclude: (values.exclude as string[] | undefined) ?? [],
-      budgetTokens: positiveInt(values.budget as string | undefined, "--budget"),
+      budgetTokens: optionalWholeNumber(values.budget as string | undefined, "--budget"),
       question,
     },
-    engine: { modelPath: model, threads: positiveInt(values.threads as string | undefined, "--threads") ?? 0 },
+    engine: { modelPath: model, threads: optionalWholeNumber(values.threads as string | undefined, "--threads") ?? 0 },
   };
 }
 
@@ -81,7 +75,7 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
   const question = positionals.join(" ").trim();
   if (!question) throw new Error("Give a question, e.g. longrope-qa ask \"Where is the entry point?\"");
   const config = configFrom(values, question);
-  const maxTokens = positiveInt(values["max-tokens"] as string | undefined, "--max-tokens") ?? 1024;
+  const maxTokens = optionalWholeNumber(values["max-tokens"] as string | undefined, "--max-tokens") ?? 1024;
   const progress = createProgressPrinter(process.stderr);
   const result = await withService((service, signal) =>
     service.ask(config, { question, maxTokens }, {

@@ -2,6 +2,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { RepoQaError } from "../util/errors";
+import { wholeNumber } from "../util/args";
 import { generatedSamples, textSamples, type SampleSet } from "./corpus";
 import { PplWorker } from "./pplWorker";
 
@@ -20,15 +21,7 @@ export const sampleOptions = {
 
 export const sampleUsage = "[--seed N (default 1)] [--threads N] [--gpu cpu|auto] [--text FILE|DIR] [--search-samples N] [--cache-dir DIR]";
 
-export function wholeNumber(value: string | undefined, flag: string, fallback?: number): number {
-  if (value === undefined) {
-    if (fallback === undefined) throw new RepoQaError(`${flag} is required.`, "bad-input");
-    return fallback;
-  }
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new RepoQaError(`${flag} must be a whole number (got "${value}").`, "bad-input");
-  return n;
-}
+export { wholeNumber };
 
 export function requireModel(value: string | undefined): string {
   if (!value) throw new RepoQaError("--model must name a GGUF file.", "bad-input");
