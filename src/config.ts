@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import type { RepoQaConfig } from "./engine/api";
 import type { GpuChoice, KvCacheType } from "./engine/protocol";
 import type { WorkspaceRoot } from "./workspace/types";
-import { RepoQaError } from "./util/errors";
+import { RepoQaError, untrustedWorkspaceError } from "./util/errors";
 
 export const SECTION = "longropeQa";
 
@@ -57,7 +57,7 @@ function modelPathSetting(raw: string): string {
 /** Reads every setting fresh, so a change applies to the next question. */
 export function readConfig(question?: string): RepoQaConfig {
   if (!vscode.workspace.isTrusted) {
-    throw new RepoQaError("Trust this workspace first: in Restricted Mode LongRoPE QA does not read its files.", "untrusted");
+    throw untrustedWorkspaceError();
   }
   const roots = workspaceRoots();
   if (roots.length === 0) {

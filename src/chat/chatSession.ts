@@ -6,7 +6,7 @@
 import type { EngineStatus, RepoQaConfig, RepoQaService } from "../engine/api";
 import type { AskResult, ChatTurn } from "../engine/protocol";
 import { Disposable } from "../util/dispose";
-import { describeError, isAbortError } from "../util/errors";
+import { RepoQaError, describeError, isAbortError, untrustedWorkspaceError } from "../util/errors";
 import { isChatMessage, type ChatMessage, type ErrorAction, type HostMessage, type RestoreFrame } from "./protocol";
 
 /** The part of `vscode.Memento` the session uses (`context.workspaceState`). */
@@ -113,11 +113,7 @@ export class ChatSession extends Disposable {
 
   private async run(turn: CurrentTurn, question: string, history: ChatTurn[]): Promise<AskResult | undefined> {
     try {
-      if (!this.deps.isTrusted()) {
-        throw Object.assign(new Error("Trust this workspace first: in Restricted Mode LongRoPE QA does not read its files."), {
-          restricted: true,
-        });
-      }
+      if (!this.deps.isTrusted()) throw untrustedWorkspaceError();
       const config = this.deps.readConfig(question);
       const result = await this.deps.service.ask(config, { question, history, maxTokens: this.deps.maxTokens?.() }, {
         signal: turn.controller.signal,
@@ -136,8 +132,8 @@ export class ChatSession extends Disposable {
         return undefined;
       }
       const message = describeError(error);
-      const restricted = (error as { restricted?: boolean }).restricted === true;
-      const actions: ErrorAction[] = restricted ? ["trustWorkspace"] : this.deps.actionsFor(error);
+      const untrusted = error instanceof RepoQaError && error.code === "untrusted";
+      const actions: ErrorAction[] = untrusted ? ["trustWorkspace"] : this.deps.actionsFor(error);
       this.deps.log?.("error", `Question failed: ${message}`);
       if (this.current !== turn) return undefined;
       this.end(turn, { id: `${turn.id}:e`, role: "error", text: message, actions });

@@ -23,6 +23,11 @@ export class RepoQaError extends Error {
   }
 }
 
+/** Every path that would read the workspace refuses in Restricted Mode with this one error. */
+export function untrustedWorkspaceError(): RepoQaError {
+  return new RepoQaError("Trust this workspace first: in Restricted Mode LongRoPE QA does not read its files.", "untrusted");
+}
+
 /** Whether an error is an abort (a cancellation is an answer, not a failure). */
 export function isAbortError(error: unknown): boolean {
   return error instanceof Error && (error.name === "AbortError" || (error as { code?: string }).code === "ABORT_ERR");
