@@ -90,36 +90,17 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   const blockTokens = tokenCounter ? await count(blocks, progress.tokens) : undefined;
 
   let kept = ordered.map((_, i) => i);
-  const budget = options.budgetTokens;
-  if (budget !== undefined) {
+  if (options.budgetTokens !== undefined) {
+    const items = ordered.map(({ file }, i) => ({ ...file, tokens: blockTokens?.[i] ?? estimateTokens(blocks[i]!) }));
     const headerTokensOf = async (paths: readonly string[]) => {
       const header = renderHeader(renderTree(paths));
       return tokenCounter ? (await count([header]))[0]! : estimateTokens(header);
     };
-    const items = ordered.map(({ file }, i) => ({ ...file, tokens: blockTokens?.[i] ?? estimateTokens(blocks[i]!) }));
-    const fit = (filesBudget: number) => fitBudget(items, filesBudget, options.question, options.openFiles);
-    // The header listing every file bounds the header of any subset, so that share of the budget always fits; a
-    // kept subset has a smaller tree, so the largest files budget whose choice still fits with its own header is
-    // searched between that bound and the instruction alone (a few rounds of bisection).
-    const totalOf = async (c: BudgetChoice) => {
-      const keptItems = items.filter((i) => c.keep.has(i.path));
-      return (await headerTokensOf(keptItems.map((i) => i.path))) + keptItems.reduce((n, i) => n + i.tokens, 0);
-    };
-    let low = budget - (await headerTokensOf(items.map((i) => i.path)));
-    let high = budget - (await headerTokensOf([]));
-    let choice = fit(low);
-    for (let round = 0; round < 8 && high - low > 1; round++) {
-      const middle = Math.floor((low + high) / 2);
-      const candidate = fit(middle);
-      if ((await totalOf(candidate)) <= budget) {
-        low = middle;
-        choice = candidate;
-      } else high = middle;
-    }
+    const choice = await chooseWithinBudget(items, options.budgetTokens, headerTokensOf, options);
     kept = kept.filter((i) => choice.keep.has(ordered[i]!.file.path));
-    const over = `over the budget of ${budget} tokens`;
+    const over = `over the budget of ${options.budgetTokens} tokens`;
     for (const [p, why] of choice.dropped) excluded.push({ path: p, reason: "budget", detail: `${why}; ${over}` });
-    if (kept.length === 0) throw budgetTooSmall(budget, items.reduce((min, item) => Math.min(min, item.tokens), Infinity));
+    if (kept.length === 0) throw budgetTooSmall(options.budgetTokens, items.reduce((min, item) => Math.min(min, item.tokens), Infinity));
   }
 
   const header = renderHeader(renderTree(kept.map((i) => ordered[i]!.file.path)));
@@ -131,6 +112,37 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   if (!options.measureFraming) return { text, included, excluded, totalTokens };
   const rawTokens = (await count(kept.map((i) => ordered[i]!.file.text))).reduce((a, b) => a + b, 0);
   return { text, included, excluded, totalTokens, framingTokens: totalTokens - rawTokens };
+}
+
+/**
+ * The files to keep within `budget` tokens, header included. The header listing every file bounds the header of any
+ * subset, so that share of the budget always fits; a kept subset has a smaller tree, so the largest files budget whose
+ * choice still fits with its own header is searched between that bound and the instruction alone (a few rounds of
+ * bisection).
+ */
+async function chooseWithinBudget(
+  items: readonly (TextFile & { readonly tokens: number })[],
+  budget: number,
+  headerTokensOf: (paths: readonly string[]) => Promise<number>,
+  options: Pick<PackOptions, "question" | "openFiles">,
+): Promise<BudgetChoice> {
+  const fit = (filesBudget: number) => fitBudget(items, filesBudget, options.question, options.openFiles);
+  const totalOf = async (c: BudgetChoice) => {
+    const keptItems = items.filter((i) => c.keep.has(i.path));
+    return (await headerTokensOf(keptItems.map((i) => i.path))) + keptItems.reduce((n, i) => n + i.tokens, 0);
+  };
+  let low = budget - (await headerTokensOf(items.map((i) => i.path)));
+  let high = budget - (await headerTokensOf([]));
+  let choice = fit(low);
+  for (let round = 0; round < 8 && high - low > 1; round++) {
+    const middle = Math.floor((low + high) / 2);
+    const candidate = fit(middle);
+    if ((await totalOf(candidate)) <= budget) {
+      low = middle;
+      choice = candidate;
+    } else high = middle;
+  }
+  return choice;
 }
 
 function toIncluded(file: TextFile, redactions: number, tokens: number | undefined): IncludedFile {
