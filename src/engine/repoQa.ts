@@ -57,11 +57,6 @@ export class RepoQa implements RepoQaService {
     return this.host.pid;
   }
 
-  /** The engine host, for callers that count tokens themselves (the CLI's pack, the benches). */
-  get engine(): EngineHost {
-    return this.host;
-  }
-
   ask(config: RepoQaConfig, question: AskQuestion, callbacks: AskCallbacks = {}): Promise<AskResult> {
     return this.enqueue(async () => {
       const { signal, onStatus } = callbacks;
