@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { attentionScale, yarnFactors } from "../src/longrope/factors";
 import {
+import { findTestModel } from "../src/engine/testModels";
   buildGguf, GGML_TYPE, gguf, readGgufHeader, type GgufArray, type GgufValue, type TensorSpec,
 } from "../src/longrope/gguf/index";
 
@@ -221,7 +222,7 @@ async function main(): Promise<void> {
   }
   // The file name says what it is, so nobody mistakes it for a real model.
   const outPath = /synthetic/i.test(path.basename(values.out)) ? values.out : values.out.replace(/(\.gguf)?$/i, ".synthetic.gguf");
-  const tokenizerFrom = values["tokenizer-from"] ?? path.resolve(__dirname, "../../shared/models/llama-2-tiny-random.gguf");
+  const tokenizerFrom = values["tokenizer-from"] ?? findTestModel("llama-2-tiny-random", __dirname) ?? "llama-2-tiny-random.gguf";
   const started = Date.now();
   let lastPercent = -1;
   await makeSyntheticModel({

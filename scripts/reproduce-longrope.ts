@@ -21,9 +21,10 @@ import { candidateKey, nHatChoices } from "../src/longrope/search/candidate";
 import type { CheckpointFile } from "../src/longrope/search/checkpoint";
 import { searchLongropeFactors, type SearchedFactors } from "../src/longrope/search/longropeSearch";
 import { renderPlot } from "./longrope-plot";
+import { findTestModel } from "../src/engine/testModels";
 
 const repoRoot = path.resolve(__dirname, "..");
-const modelPath = path.resolve(repoRoot, "../shared/models/stories260K.gguf");
+const modelPath = findTestModel("stories260K", __dirname) ?? "stories260K.gguf (run scripts/fetch-models.ts)";
 const originalContext = 512;
 const lengths = [512, 1024, 2048, 4096, 8192];
 

@@ -1,6 +1,7 @@
 /** `longrope-qa`: the same core as the extension, from a terminal. Answers on stdout; progress and errors on stderr. */
 import * as os from "node:os";
 import * as path from "node:path";
+import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import type { RepoQaConfig } from "./engine/api";
@@ -10,13 +11,16 @@ import { runLongropeCli } from "./longrope/cli";
 import { describeError } from "./util/errors";
 import { optionalWholeNumber } from "./util/args";
 import { createProgressPrinter } from "./cliProgress";
+import { fetchTestModel, isTestModelName, testModels } from "./engine/testModels";
 
 const USAGE = `Usage:
   longrope-qa ask  [--workspace DIR] [--model PATH] [--max-tokens N] [--threads N] QUESTION
   longrope-qa pack [--workspace DIR] [--model PATH] [--budget TOKENS] [--json] [--out FILE]
   longrope-qa longrope factors|eval|search|extend …   (longrope-qa longrope --help)
 
-Without --model the default LongRoPE model (Phi-4-mini-instruct, 128k) is downloaded on first use.`;
+--model takes a GGUF path or the name of a small test model (${Object.keys(testModels).join(", ")}), fetched
+into ~/.cache/longrope-qa/models on first use. Without --model the default LongRoPE model (Phi-4-mini-instruct,
+128k) is downloaded on first use.`;
 
 const options = {
   workspace: { type: "string" },
@@ -31,9 +35,19 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-function configFrom(values: Record<string, unknown>, question?: string): RepoQaConfig {
+/** A `--model` that names a test model (and is not a file here) is fetched into the cache folder first. */
+async function modelFrom(value: unknown): Promise<string> {
+  if (value === undefined) return "";
+  const given = String(value);
+  if (isTestModelName(given) && !existsSync(given)) {
+    return fetchTestModel(given, { log: (line) => process.stderr.write(`${line}\n`) });
+  }
+  return path.resolve(given);
+}
+
+async function configFrom(values: Record<string, unknown>, question?: string): Promise<RepoQaConfig> {
   const workspace = path.resolve(String(values.workspace ?? process.cwd()));
-  const model = values.model === undefined ? "" : path.resolve(String(values.model));
+  const model = await modelFrom(values.model);
   return {
     pack: {
       roots: [{ name: path.basename(workspace), path: workspace }],
@@ -74,7 +88,7 @@ async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Pro
 async function ask(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   const question = positionals.join(" ").trim();
   if (!question) throw new Error("Give a question, e.g. longrope-qa ask \"Where is the entry point?\"");
-  const config = configFrom(values, question);
+  const config = await configFrom(values, question);
   const maxTokens = optionalWholeNumber(values["max-tokens"] as string | undefined, "--max-tokens") ?? 1024;
   const progress = createProgressPrinter(process.stderr);
   const result = await withService((service, signal) =>
@@ -94,7 +108,7 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
 }
 
 async function pack(values: Record<string, unknown>): Promise<number> {
-  const config = configFrom(values);
+  const config = await configFrom(values);
   const progress = createProgressPrinter(process.stderr);
   const result = config.engine.modelPath
     ? await withService((service, signal) => service.pack(config, { signal, onStatus: progress.update }))

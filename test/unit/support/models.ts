@@ -1,10 +1,18 @@
-/** Where the shared test models are (CI clones the repo next to shared/), and small helpers about child processes. */
+/** Where the test models are (../shared/models, else the cache folder scripts/fetch-models.ts fills), and small helpers about child processes. */
 import * as path from "node:path";
+import { findTestModel, testModelCandidates, type TestModelName } from "../../../src/engine/testModels";
 
 export const repoRoot = path.resolve(__dirname, "../../..");
+
+/** A test model's path: the first folder that has it, else where fetch-models would put it (the test then fails naming it). */
+function modelPath(name: TestModelName): string {
+  return findTestModel(name, __dirname) ?? testModelCandidates(name, __dirname).at(-1)!;
+}
+
 export const sharedModels = {
-  stories: path.resolve(repoRoot, "../shared/models/stories260K.gguf"),
-  tinyRandom: path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf"),
+  stories: modelPath("stories260K"),
+  tinyRandom: modelPath("llama-2-tiny-random"),
+  smollm2: modelPath("smollm2"),
 };
 
 /** Runs child probes two at a time (one llama.cpp thread each): more would oversubscribe two cores. */
