@@ -9,8 +9,8 @@
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { attentionScale, yarnFactors } from "../src/longrope/factors";
-import {
 import { findTestModel } from "../src/engine/testModels";
+import {
   buildGguf, GGML_TYPE, gguf, readGgufHeader, type GgufArray, type GgufValue, type TensorSpec,
 } from "../src/longrope/gguf/index";
 
