@@ -1,12 +1,11 @@
 /** "LongRoPE QA: Show context report": what goes into the prompt and what is left out, as a read-only document. */
 import * as vscode from "vscode";
-import type { RepoQaService } from "../engine/api";
+import type { LocalEngineConfig, RepoQaService } from "../engine/api";
 import { readConfig } from "../config";
 import { renderPackReport } from "../workspace/index";
 import { describeError } from "../util/errors";
 import { estimateMemory } from "../engine/memoryEstimate";
 import { formatBytes } from "../engine/memoryPlan";
-import type { EngineSettings } from "../engine/protocol";
 
 const SCHEME = "longrope-qa-report";
 const REPORT_URI = vscode.Uri.from({ scheme: SCHEME, path: "/Context report.md" });
@@ -34,7 +33,7 @@ class ReportDocuments implements vscode.TextDocumentContentProvider {
 }
 
 /** "What fits in memory": KV cache for the packed repo plus the answer, next to the model file and free memory. */
-async function memorySection(engine: EngineSettings, repoTokens: number | undefined, service: RepoQaService): Promise<string> {
+async function memorySection(engine: LocalEngineConfig, repoTokens: number | undefined, service: RepoQaService): Promise<string> {
   const modelPath = engine.modelPath || service.lastModel?.modelPath;
   if (!modelPath || repoTokens === undefined) return "\n## Memory\n\nSet `longropeQa.modelPath` to see what fits in memory.\n";
   try {

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, copyFileSync, openSync, ftruncateSync, closeSync, 
 import os from "node:os";
 import path from "node:path";
 import { EngineHost } from "../../src/engine/engineHost";
+import { packedRepo } from "../../src/engine/backend";
 import { checkModelPath, resolveModelPath } from "../../src/engine/modelSource";
 import { RepoQaError } from "../../src/util/errors";
 import { gguf, patchGguf } from "../../src/longrope/gguf/index";
@@ -17,6 +18,7 @@ const workerPath = path.join(root, "dist/engineWorker.mjs");
 const stories = path.resolve(root, "../shared/models/stories260K.gguf");
 const settings = { modelPath: stories, threads: 1 };
 const repoContext = "Once upon a time there was a little girl named Lily. She liked to play in the park with her dog.";
+const repo = packedRepo(repoContext);
 const temp = mkdtempSync(path.join(os.tmpdir(), "engine-test-"));
 const logs: string[] = [];
 let host: EngineHost;
@@ -47,7 +49,7 @@ test("streams an answer token by token, with the spaces SentencePiece puts in fr
   assert.ok(info.kvBytesPerToken > 0);
   const chunks: string[] = [];
   const result = await host.request(
-    { type: "ask", repoContext, question: "What did Lily like?", maxTokens: 24 },
+    { type: "ask", repo, question: "What did Lily like?", maxTokens: 24 },
     { onToken: (text) => chunks.push(text) },
   );
   assert.ok(chunks.length >= 5, `expected several token frames, got ${chunks.length}`);
@@ -62,7 +64,7 @@ test("cancel stops generation within 0.5 s and is an answer, not an error", asyn
   const controller = new AbortController();
   let abortedAt = 0;
   const result = await host.request(
-    { type: "ask", repoContext, question: "Tell me a long story.", maxTokens: 1500 },
+    { type: "ask", repo, question: "Tell me a long story.", maxTokens: 1500 },
     {
       signal: controller.signal,
       onToken: () => {
@@ -80,7 +82,7 @@ test("a killed worker is reported as worker-crashed, and the next request runs o
   await host.request({ type: "loadModel", settings });
   const firstPid = host.pid!;
   const pending = host.request(
-    { type: "ask", repoContext, question: "Tell me a long story.", maxTokens: 1500 },
+    { type: "ask", repo, question: "Tell me a long story.", maxTokens: 1500 },
     { onToken: () => process.kill(firstPid, "SIGKILL") },
   );
   const error = await rejection(pending);
@@ -88,7 +90,7 @@ test("a killed worker is reported as worker-crashed, and the next request runs o
   assert.match(error.message, /killed by SIGKILL/);
   await host.request({ type: "loadModel", settings });
   assert.notEqual(host.pid, firstPid);
-  const again = await host.request({ type: "ask", repoContext, question: "Who is Lily?", maxTokens: 8 });
+  const again = await host.request({ type: "ask", repo, question: "Who is Lily?", maxTokens: 8 });
   assert.equal(again.generatedTokens, 8);
 });
 
@@ -141,7 +143,7 @@ test("a GGUF of an architecture llama.cpp does not know is one sentence naming t
 test("a prompt larger than the context is refused with both numbers, never truncated", async () => {
   await host.request({ type: "loadModel", settings });
   const big = "Lily went to the park and played with her big red ball all day long. ".repeat(200);
-  const error = await rejection(host.request({ type: "ask", repoContext: big, question: "Why?", maxTokens: 64 }));
+  const error = await rejection(host.request({ type: "ask", repo: packedRepo(big), question: "Why?", maxTokens: 64 }));
   assert.equal(error.code, "context-overflow");
   const match = /needs (\d+) tokens plus 64 for the answer, but .* holds 2048 tokens/.exec(error.message);
   assert.ok(match, error.message);
