@@ -1,13 +1,15 @@
 /** Activation and wiring only: every registration goes into context.subscriptions; deactivate stops the engine. */
 import * as vscode from "vscode";
 import { readConfig } from "./config";
+import type { RepoQaService } from "./engine/api";
 import { RepoQa } from "./engine/repoQa";
 import { registerChat } from "./chat/register";
 import { registerContextReport } from "./commands/contextReport";
 import { registerExtendModelCommand } from "./commands/extendModel";
 import { registerSavedStatesCommand } from "./commands/savedStates";
+import { registerEndpointSettings } from "./commands/endpoint";
 
-let service: RepoQa | undefined;
+let service: RepoQaService | undefined;
 
 /** What activate returns (the extension's exports); tests read the activation time from it. */
 export interface RepoQaExports {
@@ -19,7 +21,7 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
   const log = vscode.window.createOutputChannel("LongRoPE Repo QA", { log: true });
   context.subscriptions.push(log);
 
-  const repoQa = new RepoQa({
+  const repoQa: RepoQaService = new RepoQa({
     workerPath: context.asAbsolutePath("dist/engineWorker.mjs"),
     storageDir: context.globalStorageUri.fsPath,
     log: (level, message) => log[level](message),
@@ -34,7 +36,8 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
     registerContextReport(context, { service: repoQa, log }),
     registerExtendModelCommand(context, { log }),
     registerSavedStatesCommand(repoQa, log),
-    watchWorkspace(() => repoQa.onWorkspaceChanged((status) => chat.reportStatus(status))),
+    registerEndpointSettings(context, log),
+    watchWorkspace(() => void repoQa.onWorkspaceChanged((status) => chat.reportStatus(status))),
   );
 
   if (context.extensionMode === vscode.ExtensionMode.Test || process.env.LONGROPE_QA_TEST === "1") {

@@ -13,14 +13,15 @@ import type { TokenCounter } from "../workspace/types";
 import type { AskCallbacks, RepoQaConfig } from "./api";
 import type { AskResult, ChatTurn, IngestResult, ModelInfo } from "./protocol";
 
-/** The packed repository as the backends take it: its text and the text's SHA-256 (hex). */
+/** The packed repository as the backends take it: its text, the text's SHA-256 (hex) and its tokens when counted. */
 export interface PackedRepo {
   readonly text: string;
   readonly hash: string;
+  readonly tokens?: number;
 }
 
-export function packedRepo(text: string): PackedRepo {
-  return { text, hash: createHash("sha256").update(text).digest("hex") };
+export function packedRepo(text: string, tokens?: number): PackedRepo {
+  return { text, hash: createHash("sha256").update(text).digest("hex"), ...(tokens === undefined ? {} : { tokens }) };
 }
 
 /** Everything the packer needs from a backend. */

@@ -234,7 +234,7 @@ export class RepoQa implements RepoQaService {
     const packed = await this.runPacker({ ...config.pack, budgetTokens: budget, question: question ?? config.pack.question }, target.tokenCounter, callbacks);
     if (packed.cancelled) return undefined;
     if (fit) this.lastInfo = await backend.fit(config, (packed.totalTokens ?? 0) + reserve, callbacks);
-    return { backend, target: { ...target, model: this.lastInfo }, packed, repo: packedRepo(packed.text) };
+    return { backend, target: { ...target, model: this.lastInfo }, packed, repo: packedRepo(packed.text, packed.totalTokens) };
   }
 
   private meterOf(packed: Packed, contextSize: number | undefined): ContextMeter {

@@ -16,6 +16,12 @@ export interface HttpRequest {
   readonly apiKey?: string;
   readonly idleMs: number;
   readonly signal?: AbortSignal;
+  /**
+   * A connection of its own, closed after the response. For chat requests: llama-cpp-python leaves the connection of
+   * a broken stream half-closed, and the next request sent on it by a keep-alive pool fails with ECONNRESET. A chat
+   * request is long next to a handshake; the many short tokenize requests keep the pool.
+   */
+  readonly ownConnection?: boolean;
 }
 
 export interface HttpResponse {
@@ -31,12 +37,14 @@ export function send(endpoint: Endpoint, request: HttpRequest): Promise<HttpResp
   const url = new URL(request.url);
   const body = request.body === undefined ? undefined : JSON.stringify(request.body);
   const headers: Record<string, string> = { accept: "application/json, text/event-stream" };
+  if (request.ownConnection) headers.connection = "close";
   if (body !== undefined) headers["content-type"] = "application/json";
   if (request.apiKey) headers.authorization = `Bearer ${request.apiKey}`;
   const client = url.protocol === "https:" ? https : http;
   return new Promise((resolve, reject) => {
     let timedOut = false;
-    const req = client.request(url, { method: request.method, headers, signal: request.signal }, (res) => {
+    const options = { method: request.method, headers, signal: request.signal, ...(request.ownConnection ? { agent: false as const } : {}) };
+    const req = client.request(url, options, (res) => {
       res.setEncoding("utf8");
       resolve({
         status: res.statusCode ?? 0,

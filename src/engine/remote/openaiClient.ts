@@ -80,7 +80,7 @@ export class OpenAiClient {
 
   /** A one-token answer: the server evaluates and caches the prompt (its prefix cache keeps the repo). */
   async complete(request: ChatRequest, signal?: AbortSignal): Promise<ChatUsage> {
-    const res = await this.request("POST", `${this.endpoint.base}/chat/completions`, chatBody(request, false), signal);
+    const res = await this.request("POST", `${this.endpoint.base}/chat/completions`, chatBody(request, false), signal, true);
     const text = await res.text();
     if (res.status !== 200) throw this.chatRefusal(res.status, text, request);
     return usageOf(parseJson(text)) ?? {};
@@ -88,13 +88,21 @@ export class OpenAiClient {
 
   /** Streams the answer's text, then its usage where the server reports it. */
   async *stream(request: ChatRequest, signal?: AbortSignal): AsyncIterable<ChatEvent> {
-    const res = await this.request("POST", `${this.endpoint.base}/chat/completions`, chatBody(request, true), signal);
+    const res = await this.request("POST", `${this.endpoint.base}/chat/completions`, chatBody(request, true), signal, true);
     if (res.status !== 200) throw this.chatRefusal(res.status, await res.text(), request);
     const pending: string[] = [];
     let done = false;
     const parser = createParser({ onEvent: (event) => void pending.push(event.data) });
-    for await (const chunk of res.chunks()) {
-      parser.feed(chunk);
+    const chunks = res.chunks()[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await chunks.next().catch((error: unknown) => {
+        // After "200 OK" a failure is the stream breaking off, whatever the socket says (llama-cpp-python resets it
+        // when the prompt is too long); an abort stays an abort.
+        if (signal?.aborted || !(error instanceof Error) || error.name === "AbortError") throw error;
+        throw new RepoQaError(`the stream broke off: ${error.message.replace(/\.$/, "")}`, "interrupted", { cause: error });
+      });
+      if (next.done) break;
+      parser.feed(next.value);
       for (const data of pending.splice(0)) {
         if (data.trim() === "[DONE]") done = true;
         else yield* this.eventsOf(data);
@@ -128,8 +136,8 @@ export class OpenAiClient {
     return parseJson(text);
   }
 
-  private request(method: "GET" | "POST", url: string, body: unknown, signal?: AbortSignal): Promise<HttpResponse> {
-    return send(this.endpoint, { method, url, body, apiKey: this.options.apiKey, idleMs: this.options.idleMs, signal });
+  private request(method: "GET" | "POST", url: string, body: unknown, signal?: AbortSignal, ownConnection = false): Promise<HttpResponse> {
+    return send(this.endpoint, { method, url, body, apiKey: this.options.apiKey, idleMs: this.options.idleMs, signal, ownConnection });
   }
 
   private malformed(path: string, what: string): RepoQaError {

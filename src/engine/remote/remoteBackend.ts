@@ -11,8 +11,8 @@ import type { BackendCallbacks, BackendTurn, EngineBackend, PackTarget, PackedRe
 import type { LogFn } from "../engineHost";
 import type { AskResult, IngestResult, ModelInfo } from "../protocol";
 import { parseEndpoint, type Endpoint } from "./endpoint";
-import { OpenAiClient, type ChatMessage, type ChatUsage } from "./openaiClient";
-import { interruptedError, unknownModelError } from "./remoteErrors";
+import { OpenAiClient, type ChatMessage, type ChatRequest, type ChatUsage } from "./openaiClient";
+import { emptyStreamError, interruptedError, unknownModelError } from "./remoteErrors";
 import { estimateBytesPerToken, estimatingCounter, serverTokenCounter } from "./serverTokenizer";
 
 export { remoteKey } from "./endpoint";
@@ -111,16 +111,15 @@ export class RemoteBackend implements EngineBackend {
     let ttftMs = 0;
     let chunks = 0;
     let usage: ChatUsage = {};
-    onStatus?.({ state: "ingesting", done: 0, total: 1, tokensPerSecond: 0, etaMs: 0 });
+    // The server reads the prompt and answers in one request: from here on the question is with it.
+    onStatus?.({ state: "answering" });
+    const request: ChatRequest = { model: facts.model, messages, maxTokens: turn.maxTokens, promptTokens: repo.tokens };
     try {
       await this.withAbort(signal, async (aborted) => {
-        for await (const event of this.client.stream({ model: facts.model, messages, maxTokens: turn.maxTokens }, aborted)) {
+        for await (const event of this.client.stream(request, aborted)) {
           if (event.type === "usage") usage = event.usage;
           else {
-            if (!text) {
-              ttftMs = performance.now() - started;
-              onStatus?.({ state: "answering" });
-            }
+            if (!text) ttftMs = performance.now() - started;
             text += event.text;
             chunks++;
             onToken?.(event.text);
@@ -129,9 +128,32 @@ export class RemoteBackend implements EngineBackend {
       });
     } catch (error) {
       if (isAbortError(error) || signal?.aborted) return this.answer(text, chunks, usage, ttftMs, true);
-      throw text && !(error instanceof RepoQaError && error.code === "context-overflow") ? interruptedError(this.endpoint, error, text) : error;
+      if (text) throw interruptedError(this.endpoint, error, text);
+      throw await this.diagnose(error, request, signal);
     }
+    if (usage.promptTokens === undefined) usage = { ...usage, promptTokens: await this.promptTokens(repo, messages.slice(1)) };
     return this.answer(text, chunks, usage, ttftMs, false);
+  }
+
+  /** Our count of the prompt when the server reports none (llama-cpp-python streams no usage): repo plus turns. */
+  private async promptTokens(repo: PackedRepo, turns: readonly ChatMessage[]): Promise<number> {
+    const counts = await this.requireFacts().counter.countTokens(turns.map((m) => m.content)).catch(() => []);
+    return (repo.tokens ?? 0) + counts.reduce((sum, n) => sum + n, 0);
+  }
+
+  /**
+   * A stream that broke before its first token. llama-cpp-python refuses an over-long prompt only once the stream has
+   * begun, and then resets the connection; asked the same without streaming, it says why (HTTP 400 with its context
+   * size), and so does any server whose failure is about the request. A server that is gone says "refused" then.
+   */
+  private async diagnose(error: unknown, request: ChatRequest, signal: AbortSignal | undefined): Promise<unknown> {
+    if (!(error instanceof RepoQaError) || (error.code !== "interrupted" && error.code !== "unreachable")) return error;
+    try {
+      await this.withAbort(signal, (aborted) => this.client.complete({ ...request, maxTokens: 1 }, aborted));
+    } catch (reason) {
+      return reason;
+    }
+    return error.code === "interrupted" ? emptyStreamError(this.endpoint, error) : error;
   }
 
   async dispose(): Promise<void> {

@@ -53,7 +53,7 @@ export function contextLimitOf(status: number, body: string): number | undefined
 export function contextOverflowError(endpoint: Endpoint, limit: number, promptTokens: number | undefined): RepoQaError {
   const needs = promptTokens ? ` but the prompt needs about ${promptTokens}` : "";
   return new RepoQaError(
-    `The server at ${endpoint.host} holds ${limit} tokens of context${needs}; ask again (the repository is now packed to fit), or exclude files (longropeQa.exclude) or start the server with a longer context.`,
+    `The server at ${endpoint.host} holds ${limit} tokens of context${needs}; exclude files (longropeQa.exclude), lower --budget or longropeQa.maxAnswerTokens, or start the server with a longer context.`,
     "context-overflow",
   );
 }
@@ -81,6 +81,10 @@ export function interruptedError(endpoint: Endpoint, cause: unknown, partialAnsw
     "interrupted",
     { cause, partialAnswer },
   );
+}
+
+export function emptyStreamError(endpoint: Endpoint, cause: RepoQaError): RepoQaError {
+  return new RepoQaError(`The server at ${endpoint.host} closed the answer before its first token (${cause.message}); see the server's log, then ask again.`, "interrupted", { cause });
 }
 
 function serverMessage(body: string): string | undefined {
