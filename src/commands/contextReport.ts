@@ -1,7 +1,7 @@
 /** "LongRoPE QA: Show context report": what goes into the prompt and what is left out, as a read-only document. */
 import * as vscode from "vscode";
-import type { LocalEngineConfig, RepoQaService } from "../engine/api";
-import { readConfig } from "../config";
+import { contextReserve, type LocalEngineConfig, type RepoQaService, type ServicePackResult } from "../engine/api";
+import { maxAnswerTokens, readConfig } from "../config";
 import { renderPackReport } from "../workspace/index";
 import { describeError } from "../util/errors";
 import { estimateMemory } from "../engine/memoryEstimate";
@@ -38,7 +38,7 @@ async function memorySection(engine: LocalEngineConfig, repoTokens: number | und
   if (!modelPath || repoTokens === undefined) return "\n## Memory\n\nSet `longropeQa.modelPath` to see what fits in memory.\n";
   try {
     const kvType = engine.kvCacheType ?? "f16";
-    const e = await estimateMemory(modelPath, repoTokens + 2048, kvType);
+    const e = await estimateMemory(modelPath, repoTokens + contextReserve(maxAnswerTokens()), kvType);
     const verdict = e.fits ? "fits" : `does not fit — try a ${e.suggestion}`;
     return [
       "\n## Memory\n",
@@ -50,6 +50,17 @@ async function memorySection(engine: LocalEngineConfig, repoTokens: number | und
   } catch (error) {
     return `\n## Memory\n\nNo estimate: ${describeError(error)}\n`;
   }
+}
+
+/** With a server answering, its memory is not this machine's: say who counts the tokens and how much context it has. */
+function serverSection(result: ServicePackResult): string {
+  return [
+    "\n## Server\n",
+    `- Answered by ${result.server}; its memory and GPUs decide what fits (docs/scale-out.md has the arithmetic).`,
+    `- Context: ${result.contextLimit ?? "unknown"} tokens, of which the packed repo may take all but the answer reserve.`,
+    `- Token counts: ${result.tokenEstimate ? `**${result.tokenEstimate}**` : "counted by the server's tokenizer (or the local GGUF of the same model)"}.`,
+    "",
+  ].join("\n");
 }
 
 export function registerContextReport(_context: vscode.ExtensionContext, deps: ContextReportDeps): vscode.Disposable {
@@ -71,7 +82,8 @@ export function registerContextReport(_context: vscode.ExtensionContext, deps: C
           });
         },
       );
-      documents.set(renderPackReport(result) + (await memorySection(config.engine, result.totalTokens, deps.service)));
+      const memory = result.server ? serverSection(result) : await memorySection(config.engine, result.totalTokens, deps.service);
+      documents.set(renderPackReport(result) + memory);
       const doc = await vscode.workspace.openTextDocument(REPORT_URI);
       await vscode.languages.setTextDocumentLanguage(doc, "markdown");
       await vscode.window.showTextDocument(doc, { preview: true });

@@ -12,6 +12,7 @@ import type { LoadedModel } from "./modelLoader";
 import { saveRepoState, tryLoadRepoState } from "./savedState";
 import type { StateStore } from "./stateStore";
 import { rememberLongTexts } from "./rememberingTokenizer";
+import { commonPrefix } from "./tokenPrefix";
 import { RepoQaError, firstLine } from "../../util/errors";
 
 /**
@@ -292,10 +293,4 @@ export function buildHistory(repoContext: string, turns: AskRequest["history"] &
   }
   history.push({ type: "user", text: question }, { type: "model", response: [] });
   return history;
-}
-
-function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
 }

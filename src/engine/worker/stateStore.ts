@@ -10,6 +10,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { commonPrefix } from "./tokenPrefix";
 
 export interface StateMeta {
   readonly key: string;
@@ -153,12 +154,6 @@ export class StateStore {
     await fs.writeFile(temp, JSON.stringify(meta));
     await fs.rename(temp, file);
   }
-}
-
-function commonPrefix(a: Uint32Array, b: Uint32Array): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
 }
 
 async function sizeOf(file: string): Promise<number> {
