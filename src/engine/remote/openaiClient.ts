@@ -99,6 +99,7 @@ export class OpenAiClient {
         // After "200 OK" a failure is the stream breaking off, whatever the socket says (llama-cpp-python resets it
         // when the prompt is too long); an abort stays an abort.
         if (signal?.aborted || !(error instanceof Error) || error.name === "AbortError") throw error;
+        if (error instanceof RepoQaError && error.code === "timeout") throw error;
         throw new RepoQaError(`the stream broke off: ${error.message.replace(/\.$/, "")}`, "interrupted", { cause: error });
       });
       if (next.done) break;

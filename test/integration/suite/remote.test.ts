@@ -24,6 +24,8 @@ function workspaceFolder(): string {
 export function remoteSuites(): void {
   describe("The same chat answered by an OpenAI-compatible server", () => {
     let server: LlamaServer | undefined;
+    // The runner's short answers (48 tokens) must outlive this suite: the reopen window answers with them.
+    const answerTokens = vscode.workspace.getConfiguration("longropeQa").inspect<number>("maxAnswerTokens")?.globalValue;
 
     before(async () => {
       const model = findTestModel("smollm2", path.resolve(__dirname, "../../.."));
@@ -35,7 +37,7 @@ export function remoteSuites(): void {
 
     after(async () => {
       await setSetting("longropeQa.endpoint", undefined);
-      await setSetting("longropeQa.maxAnswerTokens", undefined);
+      await setSetting("longropeQa.maxAnswerTokens", answerTokens);
       await server?.stop();
     });
 
