@@ -43,6 +43,17 @@ async function rejection(promise: Promise<unknown>): Promise<RepoQaError> {
   assert.fail("expected the request to fail");
 }
 
+test("the repo text travels once: later requests name it by hash, and an unknown hash is refused, not guessed", async () => {
+  await host.request({ type: "loadModel", settings });
+  const other = packedRepo(`${repoContext} Her dog was called Max.`);
+  const unknown = await rejection(host.request({ type: "ask", repo: { hash: other.hash }, question: "Who is Max?", maxTokens: 4 }));
+  assert.match(unknown.message, /lost the packed repository/);
+  const first = await host.request({ type: "ask", repo: other, question: "Who is Max?", maxTokens: 4 });
+  const byHash = await host.request({ type: "ask", repo: { hash: other.hash }, question: "Who is Max?", maxTokens: 4 });
+  assert.equal(byHash.text, first.text, "the same repo, named by hash, gives the same greedy answer");
+  assert.ok(byHash.reusedTokens >= byHash.promptTokens - 1, `and finds it in the KV cache (${byHash.reusedTokens} of ${byHash.promptTokens})`);
+});
+
 test("streams an answer token by token, with the spaces SentencePiece puts in front of words", async () => {
   const info = await host.request({ type: "loadModel", settings });
   assert.equal(info.trainContextSize, 2048);
