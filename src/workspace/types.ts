@@ -10,7 +10,13 @@ export type SkipReason =
   | "symlink-outside"
   | "symlink-loop"
   | "budget"
-  | "default-exclude";
+  | "default-exclude"
+  /** `.env` and the like: may hold credentials; re-included by a negation in `.gitignore` / `.longropeignore`. */
+  | "secret-file"
+  /** A name framing cannot carry (a quote, `<`, a newline, a bidi control…): see src/workspace/framing.ts. */
+  | "unsafe-name"
+  /** An ignore file that was not read (a FIFO, a device, a link, too large); its patterns were not applied. */
+  | "ignore-file-skipped";
 
 export interface WorkspaceRoot {
   /** Shown as the first path segment in a multi-root workspace; omitted from paths when there is one root. */
