@@ -11,6 +11,7 @@
 import { isUtf8 } from "node:buffer";
 import { isBinaryFileSync } from "isbinaryfile";
 import type { Candidate } from "./collect";
+import { unsafeNameDetail } from "./framing";
 import { isGuardedSkip, readGuarded } from "./guardedRead";
 import type { ExcludedFile } from "./types";
 
@@ -60,6 +61,8 @@ export async function readCandidates(
 
 function readCandidate(candidate: Candidate, maxFileBytes: number): TextFile | ExcludedFile {
   const { path } = candidate;
+  const unsafe = unsafeNameDetail(path);
+  if (unsafe) return { path, reason: "unsafe-name", detail: unsafe };
   // One open for size, mtime and content: a file over the limit is never read.
   const read = readGuarded(candidate.absolutePath, { maxBytes: maxFileBytes });
   if (isGuardedSkip(read)) return { path, reason: read.skip === "too-large" ? "too-large" : "unreadable", detail: read.detail };
