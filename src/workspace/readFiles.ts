@@ -31,8 +31,12 @@ const SLICE_MS = 8;
  */
 export const MAX_FILE_BYTES_LIMIT = 64 * 1024 * 1024;
 
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+/** The limit actually applied: at most MAX_FILE_BYTES_LIMIT; a value that is not a positive number means the default. */
 export function boundedMaxFileBytes(maxFileBytes: number): number {
-  return Number.isFinite(maxFileBytes) && maxFileBytes >= 1 ? Math.min(Math.floor(maxFileBytes), MAX_FILE_BYTES_LIMIT) : MAX_FILE_BYTES_LIMIT;
+  if (Number.isNaN(maxFileBytes) || maxFileBytes < 1) return DEFAULT_MAX_FILE_BYTES;
+  return Math.min(Math.floor(maxFileBytes), MAX_FILE_BYTES_LIMIT);
 }
 
 export async function readCandidates(
