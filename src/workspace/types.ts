@@ -33,6 +33,8 @@ export interface IncludedFile {
   /** Tokens of this file's framed text; present when a token counter was given. */
   readonly tokens?: number;
   readonly redactions: number;
+  /** Redactions by rule (`StripeKey`, `PasswordAssignment`, …); absent when there are none. */
+  readonly redactedRules?: Readonly<Record<string, number>>;
   readonly mtimeMs: number;
   readonly language: string;
   /** Lines of the file as packed. */
