@@ -95,3 +95,8 @@ export function readConfig(question?: string): RepoQaConfig {
 export function maxAnswerTokens(): number {
   return vscode.workspace.getConfiguration(SECTION).get<number>("maxAnswerTokens") ?? 1024;
 }
+
+/** `longropeQa.saveRepoStates`: false keeps the repo's KV state in memory only (nothing of the prompt on disk). */
+export function saveStatesToDisk(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>("saveRepoStates") ?? true;
+}
