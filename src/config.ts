@@ -22,7 +22,7 @@ export function promptPathOf(uri: vscode.Uri, roots = workspaceRoots()): string 
   if (uri.scheme !== "file") return undefined;
   for (const root of roots) {
     const rel = path.relative(root.path, uri.fsPath);
-    if (rel && !rel.startsWith("..") && !path.isAbsolute(rel)) {
+    if (rel && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) {
       const posix = rel.split(path.sep).join("/");
       return roots.length > 1 ? `${root.name}/${posix}` : posix;
     }
