@@ -50,6 +50,7 @@ interface ScanUnit {
 const SEPARATOR = "\n\u0000\u0000\n";
 const UNIT_CHARS = 256 * 1024;
 const SOLO_CHARS = 64 * 1024;
+const SLICE_MS = 8;
 const SOLO_NAMES = /(^|\/)(package\.json|package-lock\.json|\.npmrc)$|\.(json|p12)$/i;
 
 /** Findings by content hash, across packs: a re-pack (every question re-packs) rescans only changed files. */
@@ -89,8 +90,19 @@ export async function scanForSecrets(
 }
 
 async function scanUncached(files: readonly ScannedText[], signal: AbortSignal | undefined, onUnit: (() => void) | undefined, prefilter: boolean): Promise<SecretRange[][] | undefined> {
-  const findings: SecretRange[][] = files.map((f) => (!prefilter || ownRulesMayFlag(f.text) ? ownSecretFindings(f.text) : []));
-  const forPreset = files.flatMap((f, i) => (!prefilter || presetMayFlag(f.text) ? [i] : []));
+  const findings: SecretRange[][] = [];
+  const forPreset: number[] = [];
+  // The cheap pass runs over every file (~20 ms per MB): in slices, so the extension host stays responsive.
+  let sliceStart = Date.now();
+  for (const [i, file] of files.entries()) {
+    if (Date.now() - sliceStart >= SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted) return undefined;
+      sliceStart = Date.now();
+    }
+    findings.push(!prefilter || ownRulesMayFlag(file.text) ? ownSecretFindings(file.text) : []);
+    if (!prefilter || presetMayFlag(file.text)) forPreset.push(i);
+  }
   if (forPreset.length === 0) return findings;
   const { lintSource, config } = await loadSecretlint();
   for (const unit of groupIntoUnits(files, forPreset)) {

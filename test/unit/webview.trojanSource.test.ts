@@ -49,11 +49,11 @@ describe("answers cannot deceive the eye", { timeout: 60_000 }, () => {
     await chat.send({ type: "citations", id: request.id, resolved: ["gnp.ts"] });
     await chat.page.waitForSelector("a.citation");
     const seen = await chat.page.evaluate(() => {
-      const article = [...document.querySelectorAll("article")].pop()!;
+      const article = Array.from(document.querySelectorAll("article")).pop()!;
       const texts: string[] = [];
       const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
       for (let n = walker.nextNode(); n; n = walker.nextNode()) texts.push((n as Text).data);
-      const markers = (sel: string) => [...article.querySelectorAll(`${sel} .invisible-char`)].map((e) => e.textContent);
+      const markers = (sel: string) => Array.from(article.querySelectorAll(`${sel} .invisible-char`), (e) => e.textContent);
       const link = article.querySelector("a.citation") as HTMLAnchorElement;
       return {
         hidden: texts.join("").match(/[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/gu)?.length ?? 0,
