@@ -15,13 +15,15 @@ import { createProgressPrinter } from "./cliProgress";
 import { fetchTestModel, isTestModelName, testModels } from "./engine/testModels";
 
 const USAGE = `Usage:
-  longrope-qa ask  [--workspace DIR] [--model PATH] [--max-tokens N] [--threads N] [--endpoint URL [--endpoint-model NAME] [--endpoint-timeout SECONDS]] QUESTION
+  longrope-qa ask  [--workspace DIR] [--model PATH] [--max-tokens N] [--threads N] [--no-saved-states]
+                   [--endpoint URL [--endpoint-model NAME] [--endpoint-timeout SECONDS]] QUESTION
   longrope-qa pack [--workspace DIR] [--model PATH] [--budget TOKENS] [--json] [--out FILE] [--endpoint URL …]
   longrope-qa longrope factors|eval|search|extend …   (longrope-qa longrope --help)
 
 --model takes a GGUF path or the name of a small test model (${Object.keys(testModels).join(", ")}), fetched
 into ~/.cache/longrope-qa/models on first use. Without --model the default LongRoPE model (Phi-4-mini-instruct,
-128k) is downloaded on first use.
+128k) is downloaded on first use. --no-saved-states keeps the repo's KV state in memory only (nothing of the
+prompt is written to disk; the next run reads the repo again).
 
 --endpoint sends the packed repository and the question to an OpenAI-compatible server (its /v1 base URL) instead
 of the local model; the API key, if the server wants one, comes from LONGROPE_QA_API_KEY. With --endpoint, --model
@@ -41,6 +43,7 @@ const options = {
   exclude: { type: "string", multiple: true },
   json: { type: "boolean" },
   out: { type: "string" },
+  "no-saved-states": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -84,8 +87,9 @@ function remoteFrom(values: Record<string, unknown>): RemoteEngineConfig | undef
   return { endpoint, ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}), ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}) };
 }
 
-function newService(): RepoQa {
+function newService(values: Record<string, unknown> = {}): RepoQa {
   return new RepoQa({
+    saveStates: () => values["no-saved-states"] !== true,
     workerPath: path.join(__dirname, "engineWorker.mjs"),
     storageDir: path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "longrope-qa"),
     log: (level, message) => {
@@ -94,8 +98,8 @@ function newService(): RepoQa {
   });
 }
 
-async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Promise<T>): Promise<T> {
-  const service = newService();
+async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Promise<T>, values: Record<string, unknown> = {}): Promise<T> {
+  const service = newService(values);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);
@@ -121,6 +125,7 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
       onToken: (text) => process.stdout.write(text),
       onStatus: progress.update,
     }),
+    values,
   ).catch((error: unknown) => {
     progress.done();
     // The part of an answer that broke off stays on stdout; the error on stderr says it is incomplete.

@@ -19,7 +19,8 @@ export interface LocalBackendOptions {
   readonly workerPath: string;
   /** Models are downloaded under it. */
   readonly storageDir: string;
-  readonly stateCache: StateCacheSettings;
+  /** Where and how saved states are kept, asked at each model load (undefined: nothing is written to disk). */
+  readonly stateCache: () => Promise<StateCacheSettings | undefined>;
   readonly log: LogFn;
   /** Overridable for tests; default: huggingface.co. */
   readonly probeUrl?: string;
@@ -147,7 +148,8 @@ export class LocalBackend implements EngineBackend {
 
   private async loadSettings(settings: LoadModelSettings, extension: string | undefined, callbacks: BackendCallbacks): Promise<ModelInfo> {
     callbacks.onStatus?.({ state: "loading", modelPath: settings.modelPath });
-    const loaded = await this.host.request({ type: "loadModel", settings, stateCache: this.options.stateCache }, { signal: callbacks.signal });
+    const stateCache = await this.options.stateCache();
+    const loaded = await this.host.request({ type: "loadModel", settings, stateCache }, { signal: callbacks.signal });
     const info = extension ? { ...loaded, ropeScaling: extension } : loaded;
     this.loaded = { settings, pid: this.host.pid, info };
     return info;

@@ -25,6 +25,7 @@ import type { LogFn } from "./engineHost";
 import { LocalBackend } from "./localBackend";
 import type { AskResult, ChatTurn, IngestResult, ModelInfo } from "./protocol";
 import { RemoteBackend, remoteKey } from "./remote/remoteBackend";
+import { loadOrCreateKeyFile } from "./stateKey";
 import { StateStore } from "./worker/stateStore";
 
 export { defaultMaxTokens, questionReserveTokens } from "./api";
@@ -40,6 +41,10 @@ export interface RepoQaOptions {
   readonly pack?: (options: PackOptions) => Promise<PackResult>;
   /** Overridable for tests; default: huggingface.co. */
   readonly probeUrl?: string;
+  /** The per-machine key for saved states (the extension's SecretStorage). Default: `<storageDir>/state-key`, 0600. */
+  readonly stateKey?: () => Promise<string>;
+  /** False keeps the repo's KV state in memory only: nothing is written to disk. Read on each model load. Default: true. */
+  readonly saveStates?: () => boolean;
 }
 
 type Callbacks = Pick<AskCallbacks, "signal" | "onStatus">;
@@ -66,7 +71,8 @@ export class RepoQa implements RepoQaService {
     this.local = new LocalBackend({
       workerPath: options.workerPath,
       storageDir: options.storageDir,
-      stateCache: { directory: this.stateDirectory, maxBytes: this.stateCacheBytes },
+      stateCache: async () =>
+        this.options.saveStates?.() === false ? undefined : { directory: this.stateDirectory, maxBytes: this.stateCacheBytes, key: await this.stateKey() },
       log: options.log,
       probeUrl: options.probeUrl,
     });
@@ -169,6 +175,10 @@ export class RepoQa implements RepoQaService {
 
   private get stateDirectory(): string {
     return path.join(this.options.storageDir, "kv-states");
+  }
+
+  private stateKey(): Promise<string> {
+    return this.options.stateKey?.() ?? loadOrCreateKeyFile(path.join(this.options.storageDir, "state-key"));
   }
 
   private get stateCacheBytes(): number {

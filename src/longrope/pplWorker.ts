@@ -37,8 +37,6 @@ export class PplWorker {
       name: "LongRoPE worker",
       crashAdvice: "rerun the command, and if it repeats, try a smaller --lengths or another model",
       log: (_level, message) => options.log?.(message),
-      // One command's worker: a crash is reported, never retried.
-      crashLimit: { crashes: 1, windowMs: Number.MAX_SAFE_INTEGER },
     });
   }
 

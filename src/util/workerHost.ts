@@ -35,6 +35,11 @@ export interface WorkerHostOptions {
   readonly crashAdvice?: string;
   /** Default: 5 crashes within 3 minutes. */
   readonly crashLimit?: { readonly crashes: number; readonly windowMs: number };
+  /**
+   * What a crash means when the requests in flight say more than "it crashed" (the engine: a model file that
+   * llama.cpp aborts on while loading). Undefined: the plain sentence with `crashAdvice`.
+   */
+  readonly explainCrash?: (crash: { readonly how: string; readonly signal: NodeJS.Signals | null }, inFlight: readonly { readonly type: string }[]) => RepoQaError | undefined;
 }
 
 export const defaultCrashLimit = { crashes: 5, windowMs: 3 * 60_000 };
@@ -43,6 +48,8 @@ interface Pending {
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
   readonly options: WorkerRequestOptions<WorkProgress>;
+  /** The request as sent, for `explainCrash`. */
+  readonly body: { readonly type: string };
 }
 
 type WorkRequest<R> = Exclude<R, CancelRequest>;
@@ -78,6 +85,7 @@ export class WorkerHost<R extends { readonly type: string; readonly id: string }
         resolve: (r) => (cleanup(), resolve(r as Results[K])),
         reject: (e) => (cleanup(), reject(e)),
         options: options as WorkerRequestOptions<WorkProgress>,
+        body,
       });
       child.send({ ...body, id }, (error) => {
         if (!error) return;
@@ -174,6 +182,23 @@ export class WorkerHost<R extends { readonly type: string; readonly id: string }
     return ready;
   }
 
+  /** "Ask again" only where it can help: the crash that reaches the limit says that no restart follows. */
+  private crashError(code: number | null, signal: NodeJS.Signals | null): RepoQaError {
+    const { name } = this.options;
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const limit = this.options.crashLimit ?? defaultCrashLimit;
+    const now = Date.now();
+    const recent = this.crashTimes.filter((t) => now - t < limit.windowMs).length;
+    if (recent >= limit.crashes) {
+      return new RepoQaError(
+        `The ${name} ${how}, its ${ordinal(recent)} stop in ${Math.round(limit.windowMs / 60_000)} minutes, so it is not restarted; check the log, then reload the window (or rerun the command).`,
+        "worker-crashed",
+      );
+    }
+    const inFlight = [...this.pending.values()].map((p) => p.body);
+    return this.options.explainCrash?.({ how, signal }, inFlight) ?? new RepoQaError(`The ${name} ${how}; ${this.advice}.`, "worker-crashed");
+  }
+
   private onFrame(frame: Exclude<WorkerFrame<P>, { type: "ready" }>): void {
     if (frame.type === "log") return this.options.log(frame.level, frame.message);
     const pending = this.pending.get(frame.id);
@@ -193,20 +218,21 @@ export class WorkerHost<R extends { readonly type: string; readonly id: string }
       this.child = undefined;
       this.ready = undefined;
     }
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const intended = this.disposed || this.stopping === child;
-    const error = intended
-      ? new RepoQaError(`The ${this.options.name} was stopped.`, "worker-crashed")
-      : new RepoQaError(`The ${this.options.name} ${how}; ${this.advice}.`, "worker-crashed");
-    if (!intended) {
-      this.crashTimes.push(Date.now());
-      this.options.log("error", error.message);
-    }
+    if (!intended) this.crashTimes.push(Date.now());
+    const error = intended ? new RepoQaError(`The ${this.options.name} was stopped.`, "worker-crashed") : this.crashError(code, signal);
+    if (!intended) this.options.log("error", error.message);
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.reject(error);
     return error;
   }
+}
+
+function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${suffix}`;
 }
 
 function abortReason(signal: AbortSignal | undefined): Error {

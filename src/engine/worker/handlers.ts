@@ -56,7 +56,7 @@ function requireLoaded(): NonNullable<typeof current> {
 }
 
 async function ensureLoaded(settings: LoadModelSettings, stateCache: StateCacheSettings | undefined, report: Reporter): Promise<NonNullable<typeof current>> {
-  const sameCache = current?.stateCache?.directory === stateCache?.directory && current?.stateCache?.maxBytes === stateCache?.maxBytes;
+  const sameCache = current?.stateCache?.directory === stateCache?.directory && current?.stateCache?.maxBytes === stateCache?.maxBytes && current?.stateCache?.key === stateCache?.key;
   if (current && sameLoad(current.settings, settings) && sameCache) return current;
   if (current) {
     await current.session.dispose();
@@ -68,7 +68,7 @@ async function ensureLoaded(settings: LoadModelSettings, stateCache: StateCacheS
   );
   const { resolveChatWrapper } = await import("node-llama-cpp");
   const chatWrapper = resolveChatWrapper(loaded.model);
-  const store = stateCache ? await StateStore.open(stateCache.directory, stateCache.maxBytes) : undefined;
+  const store = stateCache ? await StateStore.open(stateCache.directory, stateCache.maxBytes, Buffer.from(stateCache.key, "hex")) : undefined;
   report.log("info", `loaded ${loaded.info.name} (${loaded.info.architecture}, ${chatWrapper.wrapperName} template, ${loaded.threads} threads)`);
   current = { settings, stateCache, loaded, session: new PromptSession(loaded, chatWrapper, store) };
   return current;
