@@ -4,9 +4,10 @@
 # build leaves a marker and later runs return at once. Prints the venv's python last.
 # Override the folder with LONGROPE_QA_CACHE (default: $XDG_CACHE_HOME/longrope-qa or ~/.cache/longrope-qa).
 #
-# Measured on this project's 2-core machine (shared with other jobs): 23 min 40 s wall, 12 min CPU with the defaults.
-# LLAVA_BUILD=OFF leaves out the multimodal library (mtmd, clip), which a text-only server never loads; llama.cpp's
-# tests, examples, tools and its own server are off already when it is built as a subproject.
+# Measured on this project's 2-core machine: 23 min 40 s wall (12 min CPU) with the defaults; with LLAVA_BUILD=OFF at
+# nice 10 beside five other engineers' jobs (load 11-13), 104 min 51 s. LLAVA_BUILD=OFF leaves out the multimodal
+# library (mtmd, clip), which a text-only server never loads; llama.cpp's tests, examples, tools and its own server
+# are off already when it is built as a subproject, and llama-cpp-python forces its common library on.
 set -euo pipefail
 
 LLAMA_CPP_PYTHON_VERSION=0.3.36
