@@ -33,6 +33,12 @@ interface ScanUnit {
   content: string;
 }
 
+/**
+ * Names the rules that decide what is a secret. Findings are cached on disk under it (src/workspace/packCaches.ts):
+ * change it whenever a rule is added, removed or changed, or packs keep applying the old rules' findings.
+ */
+export const SECRET_RULES_VERSION = "secretlint-rule-preset-recommend@12.0.0+aws-access-key-id@1";
+
 const SEPARATOR = "\n\u0000\u0000\n";
 const UNIT_CHARS = 256 * 1024;
 const SOLO_CHARS = 64 * 1024;

@@ -54,8 +54,9 @@ export interface PackProgress {
 /** Counts tokens with the model's own tokenizer (implemented by the engine host through the worker). */
 export interface TokenCounter {
   /**
-   * Identifies the tokenizer (e.g. the model file's path and size). Counts are cached across packs, by content hash,
-   * only under a cache key; without one every pack tokenizes every file.
+   * Identifies the tokenizer (e.g. the model file's path and size). Counts are cached across packs and processes (on
+   * disk, in the project's cache folder), by content hash, only under a cache key; without one every pack tokenizes
+   * what it needs again.
    */
   readonly cacheKey?: string;
   countTokens(texts: readonly string[], signal?: AbortSignal): Promise<readonly number[]>;
@@ -73,6 +74,11 @@ export interface PackOptions {
   readonly tokenCounter?: TokenCounter;
   /** Tokens the repo context may use; files are dropped (reason "budget") beyond it. Default: no limit. */
   readonly budgetTokens?: number;
+  /**
+   * Count every file exactly before choosing, even those the budget leaves out (their report rows then give exact
+   * counts). Default: false — only files that may fit are counted; the others show an estimate. The choice is the same.
+   */
+  readonly countEveryFile?: boolean;
   /** Used to keep the files a question names, and to rank the rest by relevance when over budget. */
   readonly question?: string;
   /** Workspace-relative paths of open editors, kept first when over budget. */
