@@ -9,8 +9,10 @@ import type { RankedFile } from "./rank";
 
 /**
  * Estimates are lowered by this factor before a file is skipped uncounted, so that a file the estimate overrates
- * still gets counted. Measured over 4,101 files of 18 npm packages with a ratio learned per extension: 99.9% of files
- * have at least 0.6 of their estimate (the few below are whitespace-heavy tables). TODO: number
+ * still gets counted. With ratios learned per extension from every file, the lowest exact ÷ estimate was 0.585 over
+ * 4,697 files (18 npm packages and this repository, Llama-2 and SmolLM2 tokenizers; 1% of files below 0.75); at
+ * budgets from 1k to 2M tokens the choice equalled exact counting everywhere, tokenizing ~3% of a 6M-token tree at
+ * 128k (0.8 tokenized ~15% less there, with the same choices, but less margin).
  */
 export const LOW_FACTOR = 0.5;
 /** Most files and characters counted in one batch before their counts steer the next. */

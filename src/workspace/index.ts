@@ -110,7 +110,7 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
     }
   }
   await remember(prepared, counts, findings);
-  return result;
+  return { ...result, work: { textsTokenized: prepared.tokenized, filesScanned: prepared.scanned } };
 }
 
 function headerOf(files: readonly TextFile[], indices: readonly number[]): string {

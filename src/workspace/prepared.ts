@@ -31,8 +31,10 @@ export interface PrepareOptions {
 
 export class PreparedFiles {
   readonly estimator: TokenEstimator;
-  /** Files whose text went to the tokenizer in this pack (the rest came from the cache or were never needed). */
+  /** Texts sent to the tokenizer in this pack (the rest came from the cache or were never needed). */
   tokenized = 0;
+  /** Files sent to the secret scanner in this pack. */
+  scanned = 0;
   private readonly redacted: (RedactedFile | undefined)[];
   private readonly blocks: (string | undefined)[];
   private readonly tokens: (number | undefined)[];
@@ -138,6 +140,7 @@ export class PreparedFiles {
       else pending.push(i);
     }
     if (pending.length === 0) return;
+    this.scanned += pending.length;
     const results = await redactStage(pending.map((i) => this.files[i]!), signal, this.options.onScanned);
     if (results.length < pending.length || signal?.aborted) throw new PackCancelled();
     pending.forEach((i, j) => (this.redacted[i] = results[j]!));

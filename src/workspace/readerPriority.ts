@@ -1,7 +1,7 @@
 /**
  * What a reader opens first in an unknown repository, as a class per path (lower first): the README and the manifest,
- * then entry points, then the source, then docs and configuration, then tests, then fixtures and test data. Decided
- * from the path alone, so that the choice of files does not depend on token counts.
+ * then entry points, then the source, then docs, configuration and data, then tests, then fixtures and test data.
+ * Decided from the path alone, so that the choice of files does not depend on token counts.
  */
 export const ReaderClass = { Orientation: 0, EntryPoint: 1, Source: 2, DocsAndConfig: 3, Tests: 4, Fixtures: 5 } as const;
 export type ReaderClass = (typeof ReaderClass)[keyof typeof ReaderClass];
@@ -20,7 +20,8 @@ const TEST_DIRS = new Set(["test", "tests", "__tests__", "spec", "specs", "e2e",
 const TEST_FILE = /(\.|_|-)(test|spec|bench)\.[a-z]+$|^test_.*\.py$|_test\.(go|py|rb|exs)$/;
 const DOC_DIRS = new Set(["docs", "doc", "documentation", "examples", "example", "samples", "site", "website"]);
 const DOC_FILE = /\.(md|markdown|rst|adoc|txt)$|^(license|licence|copying|notice|changelog|changes|history|authors)(\.[a-z]+)?$/;
-const SOURCE_LIKE = /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs|py|rs|go|java|kt|swift|c|h|cc|cpp|cxx|hpp|cs|rb|php|scala|lua|dart|zig|ex|exs|clj|hs|ml|vue|svelte)$/;
+const SOURCE_LIKE =
+  /\.(ts|tsx|mts|cts|js|jsx|mjs|cjs|py|rs|go|java|kt|kts|swift|c|h|cc|cpp|cxx|hpp|cs|fs|rb|php|scala|lua|dart|zig|ex|exs|erl|clj|hs|ml|r|jl|vue|svelte|css|scss|less|html|sh|bash|ps1|sql|proto|graphql)$/;
 
 /**
  * The class of `path` (posix, relative to its root). `rootSegments` is 1 in a multi-root workspace, where the first
@@ -39,5 +40,6 @@ export function readerClass(path: string, rootSegments = 0): ReaderClass {
     return ReaderClass.EntryPoint;
   }
   if (dirs.some((d) => DOC_DIRS.has(d) || d.startsWith(".")) || name.startsWith(".") || DOC_FILE.test(name)) return ReaderClass.DocsAndConfig;
-  return ReaderClass.Source;
+  // Data and configuration (JSON, YAML, SVG, …) after code, except extensionless build files (Dockerfile, Makefile).
+  return SOURCE_LIKE.test(name) || !name.includes(".") ? ReaderClass.Source : ReaderClass.DocsAndConfig;
 }

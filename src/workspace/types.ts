@@ -107,4 +107,13 @@ export interface PackResult {
   readonly cancelled?: true;
   /** Tokens of the instruction, tree and file headers/line numbers: what the framing costs on top of the file text. */
   readonly framingTokens?: number;
+  /** What this pack computed itself; everything else came from the caches of earlier packs (any process). */
+  readonly work?: PackWork;
+}
+
+export interface PackWork {
+  /** Texts (file blocks, the header) sent to the tokenizer. */
+  readonly textsTokenized: number;
+  /** Files sent to the secret scanner. */
+  readonly filesScanned: number;
 }
