@@ -48,7 +48,7 @@ export async function countThroughCache(
 }
 
 /** A cached count as stored (4 bytes, little-endian); -1 when absent or not a count. */
-export function readCount(value: Buffer | undefined): number {
+function readCount(value: Buffer | undefined): number {
   return value?.length === 4 ? value.readUInt32LE(0) : -1;
 }
 
