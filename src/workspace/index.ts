@@ -144,7 +144,7 @@ function cancelled(excluded: ExcludedFile[]): PackResult {
 
 async function resolveRoots(roots: readonly WorkspaceRoot[]): Promise<string[]> {
   if (roots.length === 0) {
-    throw new RepoQaError("No workspace folder is open: open a folder (or pass --workspace DIR) to ask about it.", "empty-workspace");
+    throw new RepoQaError("No workspace folder is open: open a folder to ask about it.", "empty-workspace");
   }
   return Promise.all(
     roots.map(async (root) => {

@@ -112,9 +112,9 @@ export class PreparedFiles {
     return this.count(texts, false);
   }
 
-  /** Ratios learned in this pack, for the next one (kept with the counts). */
+  /** Ratios learned in this pack, for the next one (kept with the counts; only when something new was counted). */
   rememberRatios(): void {
-    this.options.counts?.setMeta({ ...this.options.counts.meta, ratios: this.estimator.snapshot() });
+    if (this.tokenized > 0) this.options.counts?.setMeta({ ...this.options.counts.meta, ratios: this.estimator.snapshot() });
   }
 
   private redactedFile(i: number): RedactedFile {
