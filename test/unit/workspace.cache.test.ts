@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
@@ -92,6 +92,24 @@ describe("HashStore", () => {
     const last = await open();
     assert.equal(last.size, 3);
     assert.deepEqual(["a", "b", "c", "d"].map((k) => last.get(key(k))?.toString()), ["a", undefined, "c", "d"]);
+  });
+
+  it("reading entries used this hour writes nothing; reading older ones refreshes them once", async () => {
+    const file = path.join(dir, "reads.bin");
+    let hour = 2000;
+    const first = await HashStore.open(file, { maxEntries: 10, now: () => hour });
+    first.set(key("r"), Buffer.from("r"));
+    await first.save();
+    const written = statSync(file).mtimeMs;
+    const sameHour = await HashStore.open(file, { maxEntries: 10, now: () => hour });
+    assert.equal(sameHour.get(key("r"))?.toString(), "r");
+    await sameHour.save();
+    assert.equal(statSync(file).mtimeMs, written, "nothing to write");
+    hour++;
+    const later = await HashStore.open(file, { maxEntries: 10, now: () => hour });
+    later.get(key("r"));
+    await later.save();
+    assert.notEqual(statSync(file).mtimeMs, written, "the last use moved to this hour");
   });
 
   it("a torn or foreign file reads as empty and is replaced at the next save", async () => {
