@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { buildEngineWorker } from "./support/engineCounter";
+import { buildEngineWorker, resolveModel } from "./support/engineCounter";
 
 const root = path.resolve(__dirname, "..");
 const json = process.argv.includes("--json");
@@ -15,7 +15,7 @@ const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1]! : fallback;
 };
-const model = arg("--model", "llama-2-tiny-random");
+const model = resolveModel(arg("--model", "llama-2-tiny-random"));
 const sizes = arg("--sizes", "1,5").split(",").map(Number);
 const BUDGETS: (number | undefined)[] = [128_000, 512_000, undefined];
 /** Bytes per Llama-2 token of these files (measured: a 2.5 MB tree of them was 823k tokens). */
@@ -66,7 +66,7 @@ interface PackRun {
 }
 
 function packOnce(dir: string, cacheDir: string, budgetTokens: number | undefined): PackRun {
-  const job = JSON.stringify({ root: dir, model, cacheKey: `scale-${model}`, budgetTokens, defaultExcludes: false });
+  const job = JSON.stringify({ root: dir, model, cacheKey: `scale-${path.basename(model)}`, budgetTokens, defaultExcludes: false });
   const run = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "support/packOnce.ts"), job], {
     encoding: "utf8",
     env: { ...process.env, XDG_CACHE_HOME: cacheDir },

@@ -21,10 +21,19 @@ export function buildEngineWorker(): void {
   execFileSync(process.execPath, ["esbuild.mjs", "--only=engineWorker"], { cwd: root, stdio: "ignore" });
 }
 
-/** `model`: a test model's name (llama-2-tiny-random, smollm2, …) or a GGUF path. */
-export async function startEngineCounter(model: string): Promise<EngineCounter> {
+/**
+ * A test model's name (llama-2-tiny-random, smollm2, …) or a GGUF path, as an absolute path. Resolve before pointing
+ * XDG_CACHE_HOME elsewhere: the cache folder is one of the places test models are found.
+ */
+export function resolveModel(model: string): string {
   const modelPath = isTestModelName(model) ? findTestModel(model, __dirname) : path.resolve(model);
   if (!modelPath) throw new Error(`Test model ${model} is not here: run node --import tsx scripts/fetch-models.ts`);
+  return modelPath;
+}
+
+/** `model`: see resolveModel. */
+export async function startEngineCounter(model: string): Promise<EngineCounter> {
+  const modelPath = resolveModel(model);
   const host = new EngineHost(path.join(root, "dist/engineWorker.mjs"), () => undefined);
   await host.request({ type: "loadModel", settings: { modelPath, threads: 1, maxContextSize: 4096 } });
   const s = statSync(modelPath);
