@@ -4,6 +4,7 @@
  */
 import type { EngineStatus } from "../src/engine/api";
 import {
+  MAX_CITATION_PATHS,
   isChatMessage,
   isHostMessage,
   type ChatMessage,
@@ -57,9 +58,13 @@ function askAboutCitations(paths: Set<string>): void {
   const unknown = [...paths].filter((p) => citationState(p) === "pending" && !citationAsked.has(p));
   if (unknown.length === 0) return;
   unknown.forEach((p) => citationAsked.add(p));
-  const id = newId();
-  citationRequests.set(id, unknown);
-  post({ type: "resolveCitations", id, paths: unknown });
+  // The extension refuses a longer list (the whole batch stayed "pending" past 500 paths), so ask in parts.
+  for (let at = 0; at < unknown.length; at += MAX_CITATION_PATHS) {
+    const id = newId();
+    const paths = unknown.slice(at, at + MAX_CITATION_PATHS);
+    citationRequests.set(id, paths);
+    post({ type: "resolveCitations", id, paths });
+  }
 }
 
 const transcript = new Transcript(transcriptEl, citationState, askAboutCitations);

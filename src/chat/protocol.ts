@@ -132,6 +132,8 @@ export type HostMessage =
 // ---- validation of untrusted input ------------------------------------------------------------------------------
 
 const MAX_TEXT = 1_000_000;
+/** Paths in one resolveCitations message; the page splits a longer list into several messages. */
+export const MAX_CITATION_PATHS = 500;
 
 function isText(v: unknown, max = MAX_TEXT): v is string {
   return typeof v === "string" && v.length <= max;
@@ -150,7 +152,7 @@ const webviewChecks: { readonly [K in WebviewMessage["type"]]: (m: Record<string
   newChat: () => true,
   openCitation: (m) => isText(m.path, 4096) && Number.isInteger(m.line) && (m.line as number) >= 1,
   resolveCitations: (m) =>
-    Array.isArray(m.paths) && m.paths.length <= 500 && m.paths.every((p) => isText(p, 4096)),
+    Array.isArray(m.paths) && m.paths.length <= MAX_CITATION_PATHS && m.paths.every((p) => isText(p, 4096)),
   runAction: (m) => errorActions.includes(m.action as ErrorAction),
   copyText: (m) => isText(m.text),
   openLink: (m) => isText(m.url, 4096),

@@ -19,7 +19,7 @@ import { createProgress } from "./progress";
 import { rankFiles } from "./rank";
 import { readCandidates, type TextFile } from "./readFiles";
 import { rememberedRedaction } from "./rememberedRedaction";
-import { redactSecrets } from "./secrets";
+import { redactSecrets, type RedactedFile } from "./secrets";
 import { SECRET_RULES_VERSION, clearSecretCache } from "./secretScanner";
 import { PackCancelled } from "./tokens";
 import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot } from "./types";
@@ -97,7 +97,7 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
 
   const ordered = orderForCache(keep, (i) => read[i]!);
   const header = headerOf(read, ordered);
-  const included = ordered.map((i) => toIncluded(read[i]!, prepared.redactions(i), counter ? prepared.exact(i) : undefined));
+  const included = ordered.map((i) => toIncluded(read[i]!, prepared.redacted(i), counter ? prepared.exact(i) : undefined));
   const text = header + ordered.map((i) => prepared.block(i)).join("");
   progress.done(included.length);
   let result: PackResult = { text, included, excluded };
@@ -124,13 +124,14 @@ async function remember(prepared: PreparedFiles, ...stores: (HashStore | undefin
   if (prepared.tokenized > 0) await pruneCountStores().catch(() => undefined);
 }
 
-function toIncluded(file: TextFile, redactions: number, tokens: number | undefined): IncludedFile {
+function toIncluded(file: TextFile, redacted: RedactedFile, tokens: number | undefined): IncludedFile {
   return {
     path: file.path,
     absolutePath: file.absolutePath,
     bytes: file.bytes,
     ...(tokens === undefined ? {} : { tokens }),
-    redactions,
+    redactions: redacted.redactions,
+    ...(redacted.redactedRules ? { redactedRules: redacted.redactedRules } : {}),
     mtimeMs: file.mtimeMs,
     language: languageOf(file.path),
     lines: countLines(file.text),

@@ -42,7 +42,7 @@ export class PreparedFiles {
   tokenized = 0;
   /** Files sent to the secret scanner in this pack. */
   scanned = 0;
-  private readonly redacted: (RedactedFile | undefined)[];
+  private readonly redactedFiles: (RedactedFile | undefined)[];
   private readonly blocks: (string | undefined)[];
   private readonly tokens: (number | undefined)[];
   private tokensSoFar = 0;
@@ -52,7 +52,7 @@ export class PreparedFiles {
     private readonly options: PrepareOptions,
   ) {
     this.estimator = new TokenEstimator((options.counts?.meta.ratios as ConstructorParameters<typeof TokenEstimator>[0]) ?? {});
-    this.redacted = files.map((file) => (options.redactStage ? undefined : { file, redactions: 0 }));
+    this.redactedFiles = files.map((file) => (options.redactStage ? undefined : { file, redactions: 0 }));
     this.blocks = files.map(() => undefined);
     this.tokens = files.map(() => undefined);
   }
@@ -80,8 +80,9 @@ export class PreparedFiles {
     return this.files[i]!.text.length;
   }
 
-  redactions(i: number): number {
-    return this.redacted[i]?.redactions ?? 0;
+  /** File i with its secrets redacted and how many; only after prepare(). */
+  redacted(i: number): RedactedFile {
+    return this.redactedFile(i);
   }
 
   /**
@@ -92,7 +93,7 @@ export class PreparedFiles {
     const todo = indices.filter((i) => this.tokens[i] === undefined);
     let counting: Promise<void> | undefined;
     for (const slice of slices(todo, (i) => this.files[i]!.text.length, PIPELINE_CHARS)) {
-      await this.redactAll(slice.filter((i) => !this.redacted[i]));
+      await this.redactAll(slice.filter((i) => !this.redactedFiles[i]));
       const next = this.countSlice(slice);
       next.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
       if (counting) await counting;
@@ -118,7 +119,7 @@ export class PreparedFiles {
   }
 
   private redactedFile(i: number): RedactedFile {
-    const r = this.redacted[i];
+    const r = this.redactedFiles[i];
     if (!r) throw new Error(`file ${this.files[i]!.path} was framed before its secrets were redacted`);
     return r;
   }
@@ -136,14 +137,14 @@ export class PreparedFiles {
     const pending: number[] = [];
     for (const i of indices) {
       const known = findings?.get(digest(this.files[i]!.text));
-      if (known) this.redacted[i] = applyFindings(this.files[i]!, known);
+      if (known) this.redactedFiles[i] = applyFindings(this.files[i]!, known);
       else pending.push(i);
     }
     if (pending.length === 0) return;
     this.scanned += pending.length;
     const results = await redactStage(pending.map((i) => this.files[i]!), signal, this.options.onScanned);
     if (results.length < pending.length || signal?.aborted) throw new PackCancelled();
-    pending.forEach((i, j) => (this.redacted[i] = results[j]!));
+    pending.forEach((i, j) => (this.redactedFiles[i] = results[j]!));
   }
 
   /** Exact counts through the cache; estimates (block length) when there is no tokenizer. */
