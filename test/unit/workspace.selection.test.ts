@@ -87,6 +87,13 @@ describe("packer selection", () => {
     assert.ok(paths(none).includes("node_modules/m/index.js") && paths(none).includes("package-lock.json"));
   });
 
+  it("a .git file (a worktree or submodule points at its git directory with one) is left out like a .git folder", async () => {
+    const t = tree({ ".git": "gitdir: /elsewhere/.git/worktrees/x\n", "sub/.git": "gitdir: ../.git/modules/sub\n", "sub/a.ts": "a", "b.ts": "b" });
+    const r = await pack(t.root);
+    assert.deepEqual(paths(r), ["b.ts", "sub/a.ts"]);
+    assert.equal(excludedAs(r, ".git")?.reason, "default-exclude");
+  });
+
   it("include / exclude globs (minimatch) and VS Code's files.exclude", async () => {
     const t = tree({ "src/a.ts": "a", "src/a.test.ts": "t", "src/b.js": "b", "README.md": "r", "tmp/x.ts": "x", "src/gen/g.ts": "g" });
     const r = await pack(t.root, {
