@@ -122,9 +122,11 @@ try {
   state.tailServerLog = true;
 }
 const peak = await cleanup();
-report.print();
 const complaints = extensionHostComplaints(path.join(outputDir, "logs"));
 if (complaints.length > 0) console.log(`[runner] the extension host logged about this extension:\n  ${complaints.join("\n  ")}`);
+const missingCsp = complaints.filter((c) => c.includes("without a content security policy"));
+report.add("[runner] every webview has a content security policy", missingCsp.length === 0 ? "passed" : "failed", 0, missingCsp.join("\n") || undefined);
+report.print();
 const seconds = (performance.now() - started) / 1000;
 for (const shot of shots) console.log(`[runner] screenshot: ${path.relative(repoRoot, shot)}`);
 console.log(`[runner] duration ${seconds.toFixed(1)} s; peak memory ${(peak?.pss / 2 ** 20 || 0).toFixed(0)} MiB PSS ` +
