@@ -16,7 +16,7 @@ import {
 } from "../src/chat/protocol";
 import { Composer, type ComposerDraft } from "./composer";
 import { showMeter, showStatus } from "./meter";
-import { settleCitations, type CitationState } from "./render";
+import { CitationResolver } from "./citationState";
 import { Transcript } from "./transcript";
 import { showWelcome } from "./welcome";
 
@@ -54,24 +54,8 @@ let idCounter = 0;
 const newId = () => `w${Date.now().toString(36)}-${(idCounter++).toString(36)}`;
 const post = (message: WebviewMessage) => vscode.postMessage(message);
 
-// ---- citations: known good / bad paths, and the ones asked about -----------------------------------------------
-const citationOk = new Set<string>();
-const citationNo = new Set<string>();
-const citationAsked = new Set<string>();
-/** Paths of each resolveCitations request still waiting for its answer, by request id. */
-const citationRequests = new Map<string, string[]>();
-const citationState = (path: string): CitationState =>
-  citationOk.has(path) ? "ok" : citationNo.has(path) ? "no" : "pending";
-function askAboutCitations(paths: Set<string>): void {
-  const unknown = [...paths].filter((p) => citationState(p) === "pending" && !citationAsked.has(p));
-  if (unknown.length === 0) return;
-  unknown.forEach((p) => citationAsked.add(p));
-  const id = newId();
-  citationRequests.set(id, unknown);
-  post({ type: "resolveCitations", id, paths: unknown });
-}
-
-const transcript = new Transcript(transcriptEl, citationState, askAboutCitations);
+const citations = new CitationResolver(transcriptEl, (id, paths) => post({ type: "resolveCitations", id, paths }), newId);
+const transcript = new Transcript(transcriptEl, citations.state, citations.resolve);
 const composer = new Composer(input, $<HTMLElement>("chips"), () => saveState());
 
 // ---- conversation state ---------------------------------------------------------------------------------------
@@ -176,9 +160,7 @@ function setTrusted(trusted: boolean): void {
 function receive(message: HostMessage): void {
   switch (message.type) {
     case "restore":
-      // Answers to requests made before the restore may never come (a reloaded host): ask again.
-      citationAsked.clear();
-      citationRequests.clear();
+      citations.forgetRequests();
       showAll(message);
       setTrusted(message.trusted);
       saveState();
@@ -216,7 +198,7 @@ function receive(message: HostMessage): void {
       saveState();
       return;
     case "citations":
-      settleAll(message.id, message.resolved);
+      citations.settle(message.id, message.resolved);
       return;
     case "prefill":
       composer.prefill(message.text, message.attachment);
@@ -260,18 +242,6 @@ function failTurn(id: string, text: string, actions: readonly ErrorAction[], par
   addMessage(error);
   announce(`Error: ${text}`);
   saveState();
-}
-
-function settleAll(requestId: string, resolved: readonly string[]): void {
-  const asked = citationRequests.get(requestId);
-  if (!asked) return;
-  citationRequests.delete(requestId);
-  const ok = new Set(resolved);
-  for (const path of asked) {
-    citationAsked.delete(path);
-    (ok.has(path) ? citationOk : citationNo).add(path);
-    settleCitations(transcriptEl, path, ok.has(path));
-  }
 }
 
 // ---- user input ---------------------------------------------------------------------------------------------------

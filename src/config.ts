@@ -107,8 +107,8 @@ export const settingKeys = {
  * settings in a remote window (code-server, SSH, WSL, containers): there they live in the Remote tab.
  */
 export async function openSetting(key: string = settingKeys.modelPath): Promise<void> {
-  if (vscode.env.remoteName) await vscode.commands.executeCommand("workbench.action.openRemoteSettings", { query: key });
-  else await vscode.commands.executeCommand("workbench.action.openSettings", key);
+  const command = vscode.env.remoteName ? "workbench.action.openRemoteSettings" : "workbench.action.openSettings";
+  await vscode.commands.executeCommand(command, { query: key });
 }
 
 /** Stores a model file in longropeQa.modelPath; Global is the machine's (Remote) settings in a remote window. */

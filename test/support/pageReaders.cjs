@@ -78,6 +78,7 @@ function takeStreamed() {
 function readReport() {
   const rows = (sel) => Array.from(document.querySelectorAll(sel), (r) => r.innerText.replace(/\s+/g, " ").trim());
   return {
+    busy: !document.getElementById("busy").hidden,
     title: (document.querySelector("h1") || {}).textContent || "",
     figures: rows(".figures li"),
     summary: rows(".summary tr"),
@@ -86,7 +87,7 @@ function readReport() {
       label: (d.querySelector(":scope > summary") || {}).innerText || "",
       open: d.open,
     })),
-    files: Array.from(document.querySelectorAll("a.file-link"), (a) => a.dataset.path || ""),
+    files: Array.from(document.querySelectorAll(".tree a.file-link"), (a) => a.dataset.path || ""),
     leftOut: rows(".left-out li"),
   };
 }

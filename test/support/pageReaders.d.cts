@@ -22,6 +22,8 @@ export interface ComposerView {
   readonly meter: string;
 }
 export interface ReportView {
+  /** The view is packing (the figures shown, if any, are the previous report's). */
+  readonly busy: boolean;
   readonly title: string;
   readonly figures: readonly string[];
   readonly summary: readonly string[];

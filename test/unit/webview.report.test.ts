@@ -85,7 +85,7 @@ describe("context report view", { timeout: 120_000 }, () => {
 
     await page.click('details.folder[data-path="src"] > summary .folder-name');
     assert.equal((await page.evaluate(readReport)).folders.find((f) => f.path === "src")?.open, !src.open, "a folder folds");
-    await page.click('details.folder[data-path="src"] > summary button[data-action="excludeFolder"]', { force: true });
+    await page.click('details.folder[data-path="src"] > summary button[data-action="excludeFolder"]');
     assert.deepEqual((await posted()).at(-1), { type: "excludeFolder", path: "src" });
     assert.equal((await page.evaluate(readReport)).folders.find((f) => f.path === "src")?.open, !src.open, "the button does not fold the folder");
 
@@ -94,7 +94,7 @@ describe("context report view", { timeout: 120_000 }, () => {
     await page.click(`a.file-link[data-path="${first}"] >> nth=0`);
     assert.deepEqual((await posted()).at(-1), { type: "openFile", path: first });
     const dropped = model.groups.find((g) => g.reason === "budget")!.files[0]!.path;
-    await page.click(`.left-out li:has(a[data-path="${dropped}"]) button[data-action="alwaysInclude"]`, { force: true });
+    await page.click(`.left-out li:has(a[data-path="${dropped}"]) button[data-action="alwaysInclude"]`);
     assert.deepEqual((await posted()).at(-1), { type: "alwaysInclude", path: dropped });
     await page.click("#refresh");
     assert.deepEqual((await posted()).at(-1), { type: "refresh" });

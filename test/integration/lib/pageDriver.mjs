@@ -9,14 +9,20 @@ import * as path from "node:path";
 const readers = createRequire(import.meta.url)("../../support/pageReaders.cjs");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-/** The webview frame whose document has `#marker` (the chat: #transcript; the context report: #report). */
+/**
+ * The webview frame whose document has `#marker` (the chat: #transcript; the context report: #report). Should a
+ * hidden copy linger, the one shown (the tallest) is the one a user sees.
+ */
 async function findFrame(page, marker) {
+  const found = [];
   for (const frame of page.frames()) {
     if (frame.isDetached() || !/webview/i.test(frame.url())) continue;
-    const found = await frame.evaluate((id) => !!document.getElementById(id), marker).catch(() => false);
-    if (found) return frame;
+    const height = await frame.evaluate((id) => (document.getElementById(id) ? window.innerHeight : -1), marker).catch(() => -1);
+    if (height >= 0) found.push({ frame, height });
   }
-  return undefined;
+  if (found.length > 1) console.error(`[page driver] ${found.length} webviews have #${marker}; heights ${found.map((f) => f.height).join(", ")}`);
+  found.sort((a, b) => b.height - a.height);
+  return found[0]?.frame;
 }
 
 const VIEWS = { chat: "transcript", report: "report" };
@@ -50,14 +56,40 @@ async function screenshot(page, outputDir, shots, { name, width, part = "sidebar
 async function resizeSidebar(page, width) {
   const sidebar = await page.locator("#workbench\\.parts\\.sidebar").boundingBox();
   if (!sidebar) return;
-  const y = sidebar.y + sidebar.height / 2;
-  const from = sidebar.x + sidebar.width;
-  await page.mouse.move(from - 1, y);
+  const edge = sidebar.x + sidebar.width;
+  // The vertical sash nearest the sidebar's right edge (the workbench draws one per split).
+  const sashes = await page.locator(".monaco-sash.vertical").evaluateAll((els) =>
+    els.map((e) => e.getBoundingClientRect()).map((r) => ({ x: r.x + r.width / 2, y: r.y + r.height / 2, h: r.height })));
+  const sash = sashes.filter((r) => r.h > 100).sort((a, b) => Math.abs(a.x - edge) - Math.abs(b.x - edge))[0];
+  if (!sash || Math.abs(sash.x - edge) > 10) return;
+  await page.mouse.move(sash.x, sash.y);
   await page.mouse.down();
-  await page.mouse.move(from - 40, y, { steps: 4 });
-  await page.mouse.move(sidebar.x + width, y, { steps: 8 });
+  await page.mouse.move(sash.x + (sidebar.x + width - edge) / 2, sash.y, { steps: 5 });
+  await page.mouse.move(sidebar.x + width, sash.y, { steps: 5 });
   await page.mouse.up();
-  await sleep(300);
+  await page.waitForFunction(([w]) => {
+    const el = document.getElementById("workbench.parts.sidebar");
+    return !!el && Math.abs(el.getBoundingClientRect().width - w) < 12;
+  }, [width], { timeout: 5000 }).catch(() => console.error(`[page driver] the sidebar did not become ${width} px wide`));
+}
+
+/**
+ * Types a path into the simple file dialog (a quick input) and accepts it. The dialog fills in its start folder
+ * after it shows, so the path is typed once that value is there, and Enter waits until the listing shows the file.
+ */
+async function acceptInQuickInput(page, text) {
+  const input = page.locator(".quick-input-widget input").first();
+  await input.waitFor({ state: "visible", timeout: 10_000 });
+  await page.waitForFunction(() => {
+    const box = document.querySelector(".quick-input-widget input");
+    return box instanceof HTMLInputElement && box.value.length > 0;
+  }, undefined, { timeout: 10_000 }).catch(() => undefined);
+  await input.fill(text);
+  const name = text.split("/").pop();
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 10_000 }).catch(() => undefined);
+  if ((await input.inputValue()) !== text) await input.fill(text);
+  await input.press("Enter");
+  return true;
 }
 
 /** One request from the suite → the value to answer with. */
@@ -93,11 +125,7 @@ async function perform(page, { op, args = {} }, ctx) {
       // Text of a workbench element (the Settings editor, a notification); "" when it is not there.
       return page.locator(args.selector).first().innerText({ timeout: args.timeoutMs ?? 5000 }).catch(() => "");
     case "quickInput":
-      // The simple file dialog and other quick inputs: type into the box and accept.
-      await page.locator(".quick-input-widget input").first().fill(args.text, { timeout: 10_000 });
-      await sleep(200);
-      await page.keyboard.press("Enter");
-      return true;
+      return acceptInQuickInput(page, args.text);
     default:
       throw new Error(`Unknown page driver request "${op}".`);
   }
@@ -134,7 +162,8 @@ export async function servePageDriver(page, { exchange, outputDir, shots, stoppe
       try {
         response = { ok: true, value: await perform(page, request, ctx) };
       } catch (error) {
-        response = { ok: false, error: error instanceof Error ? error.message.split("\n")[0] : String(error) };
+        const what = request.args?.selector ? ` (${request.args.view ?? "workbench"}: ${request.args.selector})` : "";
+        response = { ok: false, error: `${error instanceof Error ? error.message.split("\n")[0] : String(error)}${what}` };
       }
       const out = path.join(exchange, file.replace(/^req-/, "res-"));
       fs.writeFileSync(`${out}.partial`, JSON.stringify(response));

@@ -52,7 +52,7 @@ export async function runWindow({ phase, context, server, dirs, repoRoot, suiteE
   // The page's console repeats the workbench log; keep it for diagnostics, print only the workbench's.
   const remember = (line, print = verbose) => {
     logs.push(line);
-    if (logs.length > 400) logs.shift();
+    if (logs.length > 2000) logs.shift();
     if (print) console.log(line);
   };
   let report;
@@ -84,6 +84,9 @@ export async function runWindow({ phase, context, server, dirs, repoRoot, suiteE
     });
     return { exitCode, logs };
   } finally {
+    // The page's console (the workbench and every webview in it) for whoever reads a failure.
+    fs.mkdirSync(outputDir, { recursive: true });
+    fs.writeFileSync(path.join(outputDir, `page-console-${phase}.log`), logs.join("\n"));
     clearTimeout(timer);
     stopped.value = true;
     await driver;

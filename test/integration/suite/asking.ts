@@ -31,22 +31,30 @@ export function assistantMessages(t: Transcript) {
   return t.messages.filter((m) => m.role === "assistant");
 }
 
+export interface AskOptions {
+  /** Clicks this element in the chat page while the turn runs. */
+  readonly stopWithSelector?: string;
+  /** When to click: once the turn shows (the model may still be reading the repo), or once answer text shows. */
+  readonly stopWhen?: "started" | "streaming";
+  readonly timeoutMs?: number;
+}
+
 /**
  * Runs `longropeQa.ask` with the question as its argument while the page records every text the streaming answer
- * shows (a MutationObserver in the webview). With `stopWithSelector`, clicks that element once a partial answer is
- * visible.
+ * shows (a MutationObserver in the webview). With `stopWithSelector`, clicks that element while the turn runs.
  */
-export async function askAndWatch(question: string, options: { stopWithSelector?: string; timeoutMs?: number } = {}): Promise<Watched> {
+export async function askAndWatch(question: string, options: AskOptions = {}): Promise<Watched> {
   const observing = await drive("page", { view: "chat", reader: "observeStreaming", ifOpen: true });
   const asked = Promise.resolve(vscode.commands.executeCommand<AskOutcome | undefined>("longropeQa.ask", question));
   if (observing === null) {
     // The command opens the view: watch from the moment the turn shows (before the model has read the repo).
-    await drive("waitFor", { view: "chat", selector: "#transcript article.streaming" }, 60_000);
+    await drive("waitFor", { view: "chat", selector: "#transcript article", timeoutMs: 60_000 }, 70_000);
     await drive("page", { view: "chat", reader: "observeStreaming" });
   }
   let stopClicked = false;
   if (options.stopWithSelector) {
-    await drive("waitFor", { view: "chat", selector: "#transcript article.streaming .body :is(p, h1, h2, h3, li, pre)", timeoutMs: options.timeoutMs ?? 180_000 }, (options.timeoutMs ?? 180_000) + 10_000);
+    const selector = options.stopWhen === "started" ? "#transcript article.streaming" : "#transcript article.streaming .body :is(p, h1, h2, h3, li, pre)";
+    await drive("waitFor", { view: "chat", selector, timeoutMs: options.timeoutMs ?? 180_000 }, (options.timeoutMs ?? 180_000) + 10_000);
     stopClicked = await clickInWebview(options.stopWithSelector);
   }
   const timeoutMs = options.timeoutMs ?? 180_000;

@@ -5,6 +5,7 @@
  */
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
+import { findTestModel } from "../../../src/engine/testModels";
 import { recordFact, requestScreenshot } from "./exchange";
 import { askAndWatch, assistantMessages, isRunning } from "./asking";
 import { citationSuite } from "./citation.test";
@@ -19,6 +20,9 @@ export const QUESTIONS = ["What does greet do?", "Tell me a long story about thi
 
 export function mainPhaseSuites(): void {
   describe("LongRoPE Repo QA in a real VS Code window", () => {
+    /** The run's model, set again after the two SmolLM2 questions. */
+    let storiesPath: string | undefined;
+
     // The runner checks, after the window closed, that no engine worker seen here still runs.
     after(() => recordFact("enginePidAtEnd", enginePids()[0]));
 
@@ -37,7 +41,8 @@ export function mainPhaseSuites(): void {
       assert.ok(extension().isActive, "the command did not activate the extension");
       assert.ok(watched.result && !watched.result.cancelled, "the answer did not complete");
       assert.ok(watched.result.generatedTokens > 0, "no token was generated");
-      assert.ok(watched.partialsSeen >= 1, "the page never showed a partial answer while streaming");
+      // The first answer can end before the browser finds the new view; partials are checked on a later question.
+      recordFact("firstAnswerPartialsSeen", watched.partialsSeen);
       const t = await readTranscript();
       assert.equal(t.streaming, false);
       assert.deepEqual(t.messages.map((m) => m.role), ["user", "assistant"]);
@@ -54,26 +59,37 @@ export function mainPhaseSuites(): void {
     });
 
     it("Stop cancels the answer being generated", async () => {
-      // A long answer, so that Stop lands while it streams even on a fast machine.
-      await setSetting("longropeQa.maxAnswerTokens", 700);
-      const watched = await askAndWatch(QUESTIONS[1]!, { stopWithSelector: "#stop" }).finally(() =>
-        setSetting("longropeQa.maxAnswerTokens", undefined),
-      );
+      // llama-2-tiny-random (random weights, a 4,096-token window) practically never ends an answer by itself, so
+      // a 1,500-token answer is still streaming when the click lands; stories260K often ends its story first.
+      // The next test switches back.
+      const random = findTestModel("llama-2-tiny-random", __dirname);
+      assert.ok(random, "llama-2-tiny-random is missing: run `node --import tsx scripts/fetch-models.ts`");
+      storiesPath = vscode.workspace.getConfiguration("longropeQa").get<string>("modelPath");
+      await setSetting("longropeQa.modelPath", random);
+      await setSetting("longropeQa.maxAnswerTokens", 1500);
+      const watched = await askAndWatch(QUESTIONS[1]!, { stopWithSelector: "#stop" });
       assert.ok(watched.stopClicked, "the Stop button could not be clicked while the answer streamed");
       assert.ok(watched.result, "the question failed instead of stopping");
       assert.equal(watched.result.cancelled, true, "the answer ran to its end instead of stopping");
-      assert.ok(watched.result.generatedTokens < 700, `${watched.result.generatedTokens} tokens generated`);
+      assert.ok(watched.result.generatedTokens < 1500, `${watched.result.generatedTokens} tokens generated`);
       const t = await readTranscript();
       assert.equal(t.streaming, false, "the page still shows an answer streaming after Stop");
       assert.equal(t.messages.filter((m) => m.role === "error").length, 0, "Stop is not an error");
       const answers = assistantMessages(t);
       assert.equal(answers.length, 2);
       assert.equal(answers[1]!.label, "LongRoPE QA (stopped)");
+      assert.equal(answers[1]!.actions.find((a) => a.text === "Copy answer")?.disabled, answers[1]!.text === "", "Copy is off exactly when there is nothing to copy");
     });
 
-    it("answers a second question after a stop", async () => {
-      const watched = await askAndWatch(QUESTIONS[2]!);
+    it("answers a second question after a stop, streaming it into the page", async () => {
+      // 300 random tokens take several of the page's 50 ms render intervals, so partial answers show.
+      await setSetting("longropeQa.maxAnswerTokens", 300);
+      const watched = await askAndWatch(QUESTIONS[2]!).finally(async () => {
+        await setSetting("longropeQa.maxAnswerTokens", undefined);
+        await setSetting("longropeQa.modelPath", storiesPath);
+      });
       assert.ok(watched.result && !watched.result.cancelled, "the second answer did not complete");
+      assert.ok(watched.partialsSeen >= 1, "the page never showed a partial answer while streaming");
       const t = await readTranscript();
       assert.deepEqual(t.messages.filter((m) => m.role === "user").map((m) => m.text), QUESTIONS);
       const answers = assistantMessages(t);
