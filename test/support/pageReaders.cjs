@@ -88,7 +88,8 @@ function readReport() {
       open: d.open,
     })),
     files: Array.from(document.querySelectorAll(".tree a.file-link"), (a) => a.dataset.path || ""),
-    leftOut: rows(".left-out li"),
+    // textContent: a folded reason group still lists its files.
+    leftOut: Array.from(document.querySelectorAll(".left-out li"), (r) => (r.textContent || "").replace(/\s+/g, " ").trim()),
   };
 }
 

@@ -110,6 +110,14 @@ async function perform(page, { op, args = {} }, ctx) {
       // Until an element matching `selector` is in the webview (Playwright watches the DOM; no fixed sleep).
       await (await frameOf(page, args.view)).waitForSelector(args.selector, { timeout: args.timeoutMs ?? 30_000, state: args.state ?? "attached" });
       return true;
+    case "clickWhenVisible": {
+      // Waits for the element in the page and clicks it at once, without a round trip through the suite (Stop must
+      // land while a fast model still runs).
+      const frame = await frameOf(page, args.view);
+      await frame.waitForSelector(args.selector, { state: "visible", timeout: args.timeoutMs ?? 60_000 });
+      await frame.locator(args.selector).first().click({ timeout: 5000 });
+      return true;
+    }
     case "type":
       await (await frameOf(page, args.view)).locator(args.selector).first().fill(args.text, { timeout: 10_000 });
       if (args.press) await page.keyboard.press(args.press);

@@ -34,7 +34,7 @@ export function assistantMessages(t: Transcript) {
 export interface AskOptions {
   /** Clicks this element in the chat page while the turn runs. */
   readonly stopWithSelector?: string;
-  /** When to click: once the turn shows (the model may still be reading the repo), or once answer text shows. */
+  /** When to click: as soon as it shows (the model may still be reading the repo), or once answer text shows. */
   readonly stopWhen?: "started" | "streaming";
   readonly timeoutMs?: number;
 }
@@ -52,8 +52,10 @@ export async function askAndWatch(question: string, options: AskOptions = {}): P
     await drive("page", { view: "chat", reader: "observeStreaming" });
   }
   let stopClicked = false;
-  if (options.stopWithSelector) {
-    const selector = options.stopWhen === "started" ? "#transcript article.streaming" : "#transcript article.streaming .body :is(p, h1, h2, h3, li, pre)";
+  if (options.stopWithSelector && options.stopWhen === "started") {
+    stopClicked = await drive<boolean>("clickWhenVisible", { view: "chat", selector: options.stopWithSelector, timeoutMs: 60_000 }, 70_000);
+  } else if (options.stopWithSelector) {
+    const selector = "#transcript article.streaming .body :is(p, h1, h2, h3, li, pre)";
     await drive("waitFor", { view: "chat", selector, timeoutMs: options.timeoutMs ?? 180_000 }, (options.timeoutMs ?? 180_000) + 10_000);
     stopClicked = await clickInWebview(options.stopWithSelector);
   }
