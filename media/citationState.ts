@@ -2,6 +2,7 @@
  * Which cited paths are workspace files: known good, known bad, and the ones asked about. The page asks the
  * extension once per unknown path and settles every pending marker for it when the answer comes.
  */
+import { MAX_CITATION_PATHS } from "../src/chat/protocol";
 import { settleCitations, type CitationState } from "./render";
 
 export class CitationResolver {
@@ -24,9 +25,13 @@ export class CitationResolver {
     const unknown = [...paths].filter((p) => this.state(p) === "pending" && !this.asked.has(p));
     if (unknown.length === 0) return;
     unknown.forEach((p) => this.asked.add(p));
-    const id = this.newId();
-    this.requests.set(id, unknown);
-    this.ask(id, unknown);
+    // The extension refuses a longer list (the whole batch stayed "pending" past 500 paths), so ask in parts.
+    for (let at = 0; at < unknown.length; at += MAX_CITATION_PATHS) {
+      const id = this.newId();
+      const paths = unknown.slice(at, at + MAX_CITATION_PATHS);
+      this.requests.set(id, paths);
+      this.ask(id, paths);
+    }
   };
 
   /** Answers to requests made before a restore may never come (a reloaded host): forget them, ask again. */

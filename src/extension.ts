@@ -1,11 +1,12 @@
 /** Activation and wiring only: every registration goes into context.subscriptions; deactivate stops the engine. */
 import * as vscode from "vscode";
-import { readConfig } from "./config";
+import { readConfig, saveStatesToDisk } from "./config";
 import { RepoQa } from "./engine/repoQa";
 import { registerChat } from "./chat/register";
 import { registerContextReport } from "./commands/contextReport";
 import { registerExtendModelCommand } from "./commands/extendModel";
 import { registerSavedStatesCommand } from "./commands/savedStates";
+import { stateKeyFromSecrets } from "./stateKeySecret";
 import { isWorkspaceNoise } from "./util/workspaceNoise";
 
 let service: RepoQa | undefined;
@@ -24,6 +25,8 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
     workerPath: context.asAbsolutePath("dist/engineWorker.mjs"),
     storageDir: context.globalStorageUri.fsPath,
     log: (level, message) => log[level](message),
+    stateKey: stateKeyFromSecrets(context.secrets),
+    saveStates: saveStatesToDisk,
   });
   service = repoQa;
   // Stops the worker even if deactivate() is never called; both paths share one graceful shutdown.

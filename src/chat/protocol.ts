@@ -192,6 +192,8 @@ export type HostMessage =
 const MAX_TEXT = 1_000_000;
 /** Longest selection quoted into a question (the whole file is in the prompt anyway). */
 export const MAX_QUOTE = 4000;
+/** Paths in one resolveCitations message; the page splits a longer list into several messages. */
+export const MAX_CITATION_PATHS = 500;
 
 function isText(v: unknown, max = MAX_TEXT): v is string {
   return typeof v === "string" && v.length <= max;
@@ -220,7 +222,7 @@ const webviewChecks: { readonly [K in WebviewMessage["type"]]: (m: Record<string
   newChat: () => true,
   openCitation: (m) => isText(m.path, 4096) && isLine(m.line),
   resolveCitations: (m) =>
-    Array.isArray(m.paths) && m.paths.length <= 500 && m.paths.every((p) => isText(p, 4096)),
+    Array.isArray(m.paths) && m.paths.length <= MAX_CITATION_PATHS && m.paths.every((p) => isText(p, 4096)),
   runAction: (m) => errorActions.includes(m.action as ErrorAction) && (m.turnId === undefined || isText(m.turnId, 200)),
   copyText: (m) => isText(m.text),
   openLink: (m) => isText(m.url, 4096),

@@ -54,6 +54,9 @@ export const REASON_LABEL: Record<FileStatus, string> = {
   unreadable: "Left out: unreadable",
   "symlink-outside": "Left out: links outside the workspace",
   "symlink-loop": "Left out: symbolic link loops",
+  "secret-file": "Left out: files that hold credentials (.env and the like)",
+  "unsafe-name": "Left out: names that could forge the prompt's framing",
+  "ignore-file-skipped": "Ignore files too large or not regular files (not applied)",
 };
 
 export function formatCount(n: number): string {

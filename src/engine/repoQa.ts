@@ -16,6 +16,7 @@ import { resolveModelPath } from "./modelSource";
 import type { AskResult, IngestResult, ModelInfo, ProgressFrame } from "./protocol";
 import { IngestMeter } from "./ingestMeter";
 import { chooseModel, largestContext } from "./modelChoice";
+import { loadOrCreateKeyFile } from "./stateKey";
 import { StateStore } from "./worker/stateStore";
 
 export interface RepoQaOptions {
@@ -29,6 +30,10 @@ export interface RepoQaOptions {
   readonly pack?: (options: PackOptions) => Promise<PackResult>;
   /** Overridable for tests; default: huggingface.co. */
   readonly probeUrl?: string;
+  /** The per-machine key for saved states (the extension's SecretStorage). Default: `<storageDir>/state-key`, 0600. */
+  readonly stateKey?: () => Promise<string>;
+  /** False keeps the repo's KV state in memory only: nothing is written to disk. Read on each model load. Default: true. */
+  readonly saveStates?: () => boolean;
 }
 
 export const defaultMaxTokens = 1024;
@@ -158,6 +163,10 @@ export class RepoQa implements RepoQaService {
     return path.join(this.options.storageDir, "kv-states");
   }
 
+  private stateKey(): Promise<string> {
+    return this.options.stateKey?.() ?? loadOrCreateKeyFile(path.join(this.options.storageDir, "state-key"));
+  }
+
   private get stateCacheBytes(): number {
     return this.options.stateCacheBytes ?? 8 * 1024 ** 3;
   }
@@ -243,7 +252,7 @@ export class RepoQa implements RepoQaService {
     callbacks: Pick<AskCallbacks, "signal" | "onStatus">,
   ): Promise<ModelInfo> {
     callbacks.onStatus?.({ state: "loading", modelPath });
-    const stateCache = { directory: this.stateDirectory, maxBytes: this.stateCacheBytes };
+    const stateCache = this.options.saveStates?.() === false ? undefined : { directory: this.stateDirectory, maxBytes: this.stateCacheBytes, key: await this.stateKey() };
     const settings = { ...config.engine, modelPath };
     const loaded = await this.host.request({ type: "loadModel", settings, stateCache }, { signal: callbacks.signal });
     const info = extension ? { ...loaded, ropeScaling: extension } : loaded;

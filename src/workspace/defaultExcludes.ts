@@ -17,3 +17,14 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   // Minified bundles and source maps.
   "*.min.js", "*.min.mjs", "*.min.css", "*-min.js", "*.bundle.js", "*.map",
 ];
+
+/**
+ * Files that hold credentials by convention, excluded with reason `secret-file`: dotenv files, except the templates
+ * projects commit on purpose. A negation in `.gitignore` / `.longropeignore` (`!.env`) re-includes one; its secrets
+ * are then still redacted where a rule finds them.
+ */
+export const SECRET_FILE_EXCLUDES: readonly string[] = [
+  ".env", ".env.*", ".envrc", "*.env",
+  "!.env.example", "!.env.*.example", "!.env.sample", "!.env.*.sample", "!.env.template", "!.env.*.template",
+  "!.env.dist", "!.env.defaults", "!*.env.example", "!example.env", "!sample.env", "!template.env",
+];

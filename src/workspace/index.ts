@@ -13,7 +13,7 @@ import { languageOf } from "./language";
 import { orderForCache } from "./order";
 import { createProgress } from "./progress";
 import { readCandidates, type TextFile } from "./readFiles";
-import { redactSecrets } from "./secrets";
+import { redactSecrets, type RedactedFile } from "./secrets";
 import { clearSecretCache } from "./secretScanner";
 import { clearTokenCaches, countTokensCached, estimateTokens } from "./tokens";
 import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot } from "./types";
@@ -74,7 +74,7 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   checkpoint();
   const redacted =
     options.redactSecrets === false
-      ? read.map((file) => ({ file, redactions: 0 }))
+      ? read.map((file): RedactedFile => ({ file, redactions: 0 }))
       : await stages.redactSecrets(read, signal, progress.scanned);
   checkpoint();
   progress.flush();
@@ -104,7 +104,7 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   }
 
   const header = renderHeader(renderTree(kept.map((i) => ordered[i]!.file.path)));
-  const included = kept.map((i) => toIncluded(ordered[i]!.file, ordered[i]!.redactions, blockTokens?.[i]));
+  const included = kept.map((i) => toIncluded(ordered[i]!.file, ordered[i]!.redactions, blockTokens?.[i], ordered[i]!.redactedRules));
   const text = header + kept.map((i) => blocks[i]).join("");
   progress.done(included.length);
   if (!tokenCounter) return { text, included, excluded };
@@ -145,13 +145,14 @@ async function chooseWithinBudget(
   return choice;
 }
 
-function toIncluded(file: TextFile, redactions: number, tokens: number | undefined): IncludedFile {
+function toIncluded(file: TextFile, redactions: number, tokens: number | undefined, redactedRules?: Readonly<Record<string, number>>): IncludedFile {
   return {
     path: file.path,
     absolutePath: file.absolutePath,
     bytes: file.bytes,
     ...(tokens === undefined ? {} : { tokens }),
     redactions,
+    ...(redactedRules ? { redactedRules } : {}),
     mtimeMs: file.mtimeMs,
     language: languageOf(file.path),
     lines: countLines(file.text),

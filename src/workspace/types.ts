@@ -10,7 +10,13 @@ export type SkipReason =
   | "symlink-outside"
   | "symlink-loop"
   | "budget"
-  | "default-exclude";
+  | "default-exclude"
+  /** `.env` and the like: may hold credentials; re-included by a negation in `.gitignore` / `.longropeignore`. */
+  | "secret-file"
+  /** A name framing cannot carry (a quote, `<`, a newline, a bidi control…): see src/workspace/framing.ts. */
+  | "unsafe-name"
+  /** An ignore file that was not read (a FIFO, a device, a link, too large); its patterns were not applied. */
+  | "ignore-file-skipped";
 
 export interface WorkspaceRoot {
   /** Shown as the first path segment in a multi-root workspace; omitted from paths when there is one root. */
@@ -27,6 +33,8 @@ export interface IncludedFile {
   /** Tokens of this file's framed text; present when a token counter was given. */
   readonly tokens?: number;
   readonly redactions: number;
+  /** Redactions by rule (`StripeKey`, `PasswordAssignment`, …); absent when there are none. */
+  readonly redactedRules?: Readonly<Record<string, number>>;
   readonly mtimeMs: number;
   readonly language: string;
   /** Lines of the file as packed. */
