@@ -79,10 +79,16 @@ function nearBottom(): boolean {
   return transcriptEl.scrollHeight - transcriptEl.scrollTop - transcriptEl.clientHeight < 48;
 }
 
+/**
+ * Whether the view follows the conversation: it does until the reader scrolls away from the bottom, and again once
+ * they scroll back. Decided on scroll events (growing content scrolls nothing), not re-measured before each patch.
+ */
+let following = true;
+transcriptEl.addEventListener("scroll", () => (following = nearBottom()), { passive: true });
+
 function withScroll(update: () => void): void {
-  const stick = nearBottom();
   update();
-  if (stick) transcriptEl.scrollTop = transcriptEl.scrollHeight;
+  if (following) transcriptEl.scrollTop = transcriptEl.scrollHeight;
 }
 
 function setStreamingUi(on: boolean): void {
@@ -168,7 +174,10 @@ function receive(message: HostMessage): void {
     case "turnStart":
       if (streaming) finishTurn(streaming.id, streaming.text, { cancelled: true });
       addMessage(conversation.ask(message.id, message.question, message.attachment));
-      withScroll(() => startStreaming(message.id, ""));
+      startStreaming(message.id, "");
+      // A new question always shows: the answer then follows it as long as the reader stays at the bottom.
+      following = true;
+      transcriptEl.scrollTop = transcriptEl.scrollHeight;
       updateWelcome();
       announce("Answering…");
       saveState();

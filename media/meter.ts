@@ -26,7 +26,7 @@ export function showMeter(header: HTMLElement, status: EngineStatus | undefined)
   rope.textContent = `RoPE: ${m.ropeScaling}`;
   const files = document.createElement("span");
   files.className = "meter-files";
-  files.textContent = `${m.filesIncluded} files in, ${m.filesExcluded} left out`;
+  files.textContent = `${m.filesIncluded} ${m.filesIncluded === 1 ? "file" : "files"} in, ${m.filesExcluded} left out`;
   header.title = `${m.repoTokens} of ${m.contextSize} context tokens hold the repository`;
   header.replaceChildren(bar, numbers, model, rope, files);
   header.hidden = false;

@@ -138,6 +138,33 @@ describe("chat webview: welcome, chips, coverage", { timeout: 60_000 }, () => {
     await chat.page.close();
   });
 
+  it("follows a long answer to its last line, unless the reader scrolled away; a new question shows again", async () => {
+    const chat = await openChatPage(browser.context);
+    const { page } = chat;
+    const position = () => page.evaluate(() => {
+      const t = document.getElementById("transcript")!;
+      return { fromBottom: t.scrollHeight - t.scrollTop - t.clientHeight, top: t.scrollTop };
+    });
+    const stream = async (id: string) => {
+      await chat.send({ type: "turnStart", id, question: "Tell me a long story." });
+      const long = "Lily went to the park and saw a big tree. ".repeat(120);
+      for (let i = 0; i < long.length; i += 200) await chat.send({ type: "token", id, text: long.slice(i, i + 200) });
+      return long;
+    };
+    await chat.send({ type: "restore", messages: [], trusted: true });
+    const text = await stream("s1");
+    await chat.send({ type: "done", id: "s1", text, cancelled: false, coverage: { read: ["a.ts"], readCount: 1, total: 4 } });
+    assert.ok((await position()).fromBottom <= 1, "the end of the answer and its files are in view");
+
+    const second = await stream("s2");
+    await page.evaluate(() => document.getElementById("transcript")!.scrollTo({ top: 0 }));
+    await chat.send({ type: "done", id: "s2", text: second, cancelled: false });
+    assert.equal((await position()).top, 0, "a reader who scrolled up is not pulled down");
+    await chat.send({ type: "turnStart", id: "s3", question: "Again?" });
+    assert.ok((await position()).fromBottom <= 1, "a new question is shown");
+    await page.close();
+  });
+
   it("a focus frame puts the keyboard in the question box", async () => {
     const chat = await openChatPage(browser.context);
     await chat.send({ type: "restore", messages: [], trusted: true });

@@ -65,6 +65,8 @@ export async function askAndWatch(question: string, options: AskOptions = {}): P
     asked,
     new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`"${question}" was not answered within ${timeoutMs} ms`)), timeoutMs))),
   ]).finally(() => clearTimeout(timer));
+  // The command resolves in the extension host; the page may still be handling the turn's last frames.
+  await drive("waitFor", { view: "chat", selector: "#transcript article.streaming", state: "detached", timeoutMs: 20_000 }, 30_000).catch(() => undefined);
   const streamed = await drive<string[]>("page", { view: "chat", reader: "takeStreamed" }).catch(() => []);
   return { result, partialsSeen: streamed.length, stopClicked };
 }

@@ -4,6 +4,7 @@
  * fail for the conversation's length.
  */
 import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
 import { askAndWatch } from "./asking";
 import { requestScreenshot } from "./exchange";
 import { readTranscript, setSetting } from "./helpers";
@@ -11,6 +12,7 @@ import { readTranscript, setSetting } from "./helpers";
 export function conversationSuite(): void {
   it('an answer from a partial pack says "read N of M files" and lists them; follow-ups never overflow', async () => {
     await setSetting("longropeQa.maxAnswerTokens", 1024);
+    await vscode.commands.executeCommand("longropeQa.newChat"); // a clean conversation for the README's screenshot
     try {
       const first = await askAndWatch("What does this repository do?");
       assert.ok(first.result && !first.result.cancelled, "the first answer did not complete");
