@@ -157,7 +157,12 @@ describe("chat webview: welcome, chips, coverage", { timeout: 60_000 }, () => {
     assert.ok((await position()).fromBottom <= 1, "the end of the answer and its files are in view");
 
     const second = await stream("s2");
-    await page.evaluate(() => document.getElementById("transcript")!.scrollTo({ top: 0 }));
+    // The reader scrolls up (the page learns it from the scroll event, dispatched with the next frame).
+    await page.evaluate(() => new Promise<void>((resolve) => {
+      const t = document.getElementById("transcript")!;
+      t.addEventListener("scroll", () => resolve(), { once: true });
+      t.scrollTo({ top: 0 });
+    }));
     await chat.send({ type: "done", id: "s2", text: second, cancelled: false });
     assert.equal((await position()).top, 0, "a reader who scrolled up is not pulled down");
     await chat.send({ type: "turnStart", id: "s3", question: "Again?" });
