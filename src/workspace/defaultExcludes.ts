@@ -4,7 +4,8 @@
  */
 export const DEFAULT_EXCLUDES: readonly string[] = [
   // Version control and editor state.
-  ".git/", ".hg/", ".svn/", ".DS_Store",
+  // `.git` without a slash: in a worktree or a submodule it is a file pointing at the real git directory.
+  ".git", ".hg/", ".svn/", ".DS_Store",
   // Dependencies and vendored code.
   "node_modules/", "bower_components/", "jspm_packages/", "vendor/", "third_party/", ".venv/", "venv/",
   // Build output and caches.

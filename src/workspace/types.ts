@@ -62,8 +62,9 @@ export interface PackProgress {
 /** Counts tokens with the model's own tokenizer (implemented by the engine host through the worker). */
 export interface TokenCounter {
   /**
-   * Identifies the tokenizer (e.g. the model file's path and size). Counts are cached across packs, by content hash,
-   * only under a cache key; without one every pack tokenizes every file.
+   * Identifies the tokenizer (e.g. the model file's path and size). Counts are cached across packs and processes (on
+   * disk, in the project's cache folder), by content hash, only under a cache key; without one every pack tokenizes
+   * what it needs again.
    */
   readonly cacheKey?: string;
   countTokens(texts: readonly string[], signal?: AbortSignal): Promise<readonly number[]>;
@@ -81,6 +82,11 @@ export interface PackOptions {
   readonly tokenCounter?: TokenCounter;
   /** Tokens the repo context may use; files are dropped (reason "budget") beyond it. Default: no limit. */
   readonly budgetTokens?: number;
+  /**
+   * Count every file exactly before choosing, even those the budget leaves out (their report rows then give exact
+   * counts). Default: false — only files that may fit are counted; the others show an estimate. The choice is the same.
+   */
+  readonly countEveryFile?: boolean;
   /** Used to keep the files a question names, and to rank the rest by relevance when over budget. */
   readonly question?: string;
   /** Workspace-relative paths of open editors (and always-included files or folders), kept first when over budget. */
@@ -109,4 +115,13 @@ export interface PackResult {
   readonly cancelled?: true;
   /** Tokens of the instruction, tree and file headers/line numbers: what the framing costs on top of the file text. */
   readonly framingTokens?: number;
+  /** What this pack computed itself; everything else came from the caches of earlier packs (any process). */
+  readonly work?: PackWork;
+}
+
+export interface PackWork {
+  /** Texts (file blocks, the header) sent to the tokenizer. */
+  readonly textsTokenized: number;
+  /** Files sent to the secret scanner. */
+  readonly filesScanned: number;
 }
