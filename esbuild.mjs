@@ -29,6 +29,8 @@ const builds = [
     banner: { js: "import { createRequire as __lrqCreateRequire } from 'node:module'; const require = __lrqCreateRequire(import.meta.url);" } },
   { ...common, entryPoints: ["media/chat.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife",
     target: "es2022" },
+  { ...common, entryPoints: ["media/report.ts"], outfile: "dist/report.js", platform: "browser", format: "iife",
+    target: "es2022" },
   { ...common, entryPoints: ["test/integration/suite/index.ts"], outfile: "out/test/integration/index.js",
     platform: "node", format: "cjs", target: "node20", external: ["vscode", "mocha", "node-llama-cpp"] },
 ];

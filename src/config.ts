@@ -97,7 +97,8 @@ export function readConfig(question?: string): RepoQaConfig {
       exclude: cfg.get<string[]>("exclude") ?? [],
       maxFileBytes: boundedMaxFileBytes(cfg.get<number>("maxFileBytes") ?? 1024 * 1024),
       filesExclude,
-      openFiles: openEditorPaths(roots),
+      // Always-included paths are read first when the repo does not fit, like open editors.
+      openFiles: [...(cfg.get<string[]>("alwaysInclude") ?? []), ...openEditorPaths(roots)],
       question,
     },
     engine: {
@@ -119,4 +120,47 @@ export function maxAnswerTokens(): number {
 /** `longropeQa.saveRepoStates`: false keeps the repo's KV state in memory only (nothing of the prompt on disk). */
 export function saveStatesToDisk(): boolean {
   return vscode.workspace.getConfiguration(SECTION).get<boolean>("saveRepoStates") ?? true;
+}
+
+/** The settings the chat's buttons and the context report change or show (names spelled only in this file). */
+export const settingKeys = {
+  modelPath: `${SECTION}.modelPath`,
+  include: `${SECTION}.include`,
+  alwaysInclude: `${SECTION}.alwaysInclude`,
+} as const;
+
+/**
+ * Opens the Settings editor at a setting. Machine-scoped settings (modelPath, gpu, …) cannot be applied from User
+ * settings in a remote window (code-server, SSH, WSL, containers): there they live in the Remote tab.
+ */
+export async function openSetting(key: string = settingKeys.modelPath): Promise<void> {
+  const command = vscode.env.remoteName ? "workbench.action.openRemoteSettings" : "workbench.action.openSettings";
+  await vscode.commands.executeCommand(command, { query: key });
+}
+
+/** Stores a model file in longropeQa.modelPath; Global is the machine's (Remote) settings in a remote window. */
+export async function writeModelPath(fsPath: string): Promise<void> {
+  await vscode.workspace.getConfiguration(SECTION).update("modelPath", fsPath, vscode.ConfigurationTarget.Global);
+}
+
+export function includePatterns(): string[] {
+  return vscode.workspace.getConfiguration(SECTION).get<string[]>("include") ?? [];
+}
+
+/** Adds a workspace-relative path to longropeQa.alwaysInclude (workspace settings: the choice is per repo). */
+export async function addAlwaysInclude(promptPath: string): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const current = cfg.get<string[]>("alwaysInclude") ?? [];
+  if (current.includes(promptPath)) return;
+  await cfg.update("alwaysInclude", [...current, promptPath], vscode.ConfigurationTarget.Workspace);
+}
+
+/** The configured model file ("" for the default model); a relative path is returned as typed (the ask explains). */
+export function configuredModelPath(): string {
+  const raw = vscode.workspace.getConfiguration(SECTION).get<string>("modelPath") ?? "";
+  try {
+    return modelPathSetting(raw);
+  } catch {
+    return raw.trim();
+  }
 }

@@ -9,6 +9,7 @@ import { registerExtendModelCommand } from "./commands/extendModel";
 import { registerSavedStatesCommand } from "./commands/savedStates";
 import { registerEndpointSettings } from "./commands/endpoint";
 import { stateKeyFromSecrets } from "./stateKeySecret";
+import { isWorkspaceNoise } from "./util/workspaceNoise";
 
 let service: RepoQaService | undefined;
 
@@ -42,12 +43,6 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
     registerEndpointSettings(context, log),
     watchWorkspace(() => void repoQa.onWorkspaceChanged((status) => chat.reportStatus(status))),
   );
-
-  if (context.extensionMode === vscode.ExtensionMode.Test || process.env.LONGROPE_QA_TEST === "1") {
-    context.subscriptions.push(
-      vscode.commands.registerCommand("longropeQa.test.enginePid", () => repoQa.enginePid),
-    );
-  }
   const activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms`);
   return { activationMs };
@@ -57,7 +52,7 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
 function watchWorkspace(onChange: () => void): vscode.Disposable {
   const watcher = vscode.workspace.createFileSystemWatcher("**/*");
   const handle = (uri: vscode.Uri) => {
-    if (!/[\\/](\.git|node_modules)([\\/]|$)/.test(uri.fsPath)) onChange();
+    if (!isWorkspaceNoise(uri.fsPath)) onChange();
   };
   return vscode.Disposable.from(watcher, watcher.onDidChange(handle), watcher.onDidCreate(handle), watcher.onDidDelete(handle));
 }

@@ -11,19 +11,24 @@ import { RepoQaError, describeError, isAbortError } from "../util/errors";
 import {
   contextReserve,
   defaultMaxTokens,
+  questionReserveTokens,
+  type AnswerContext,
   type AskCallbacks,
   type AskQuestion,
   type ContextMeter,
   type EngineStatus,
+  type PackBudget,
+  type RepoAnswer,
   type RepoQaConfig,
   type RepoQaService,
   type SavedStatesInfo,
   type ServicePackResult,
 } from "./api";
 import { packedRepo, type EngineBackend, type PackTarget, type PackedRepo } from "./backend";
+import { fitConversation, type FittedConversation } from "./conversationFit";
 import type { LogFn } from "./engineHost";
 import { LocalBackend } from "./localBackend";
-import type { AskResult, ChatTurn, IngestResult, ModelInfo } from "./protocol";
+import type { AskResult, IngestResult, ModelInfo } from "./protocol";
 import { RemoteBackend, remoteKey } from "./remote/remoteBackend";
 import { loadOrCreateKeyFile } from "./stateKey";
 import { StateStore } from "./worker/stateStore";
@@ -61,7 +66,6 @@ export class RepoQa implements RepoQaService {
   private remote: { key: string; backend: RemoteBackend } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private lastInfo: ModelInfo | undefined;
-  private turns: ChatTurn[] = [];
   /** The last question's config, answer reserve and question: a re-ingest after an edit packs exactly as it did. */
   private lastAsk: { config: RepoQaConfig; maxTokens: number; question: string | undefined } | undefined;
   private changeTimer: NodeJS.Timeout | undefined;
@@ -86,18 +90,16 @@ export class RepoQa implements RepoQaService {
     return this.local.pid;
   }
 
-  ask(config: RepoQaConfig, question: AskQuestion, callbacks: AskCallbacks = {}): Promise<AskResult> {
+  ask(config: RepoQaConfig, question: AskQuestion, callbacks: AskCallbacks = {}): Promise<RepoAnswer> {
     return this.enqueue(async () => {
       const { signal, onStatus } = callbacks;
       const maxTokens = question.maxTokens ?? defaultMaxTokens;
-      const history = question.history ?? this.turns;
       this.lastAsk = { config, maxTokens, question: question.question };
       try {
-        const result = await this.askPacked(config, { question: question.question, history, maxTokens }, callbacks);
+        const result = await this.askPacked(config, question, maxTokens, callbacks);
         if (!result) return cancelledAnswer();
-        if (!result.answer.cancelled && question.history === undefined) this.turns.push({ question: question.question, answer: result.answer.text });
         onStatus?.({ state: "ready", meter: this.meterOf(result.packed, result.answer.contextSize) });
-        return result.answer;
+        return { ...result.answer, context: answerContext(result.packed, result.fitted, result.answer) };
       } catch (error) {
         if (isAbortError(error) || signal?.aborted) return cancelledAnswer();
         onStatus?.({ state: "error", message: describeError(error) });
@@ -117,20 +119,16 @@ export class RepoQa implements RepoQaService {
     });
   }
 
-  pack(config: RepoQaConfig, callbacks: Callbacks = {}): Promise<ServicePackResult> {
+  pack(config: RepoQaConfig, callbacks: Callbacks = {}, maxTokens = defaultMaxTokens): Promise<ServicePackResult> {
     return this.enqueue(async () => {
       if (!config.engine.modelPath && !config.remote) return this.runPacker(config.pack, undefined, callbacks);
       const backend = this.backendFor(config);
       const target = await backend.target(config, callbacks);
       this.lastInfo = target.model;
-      const budget = config.pack.budgetTokens ?? target.contextLimit - contextReserve(defaultMaxTokens);
-      const packed = await this.runPacker({ ...config.pack, budgetTokens: budget }, target.tokenCounter, callbacks);
-      return { ...packed, ...(target.estimate ? { tokenEstimate: target.estimate } : {}), contextLimit: target.contextLimit, server: target.model.server };
+      const budget = packBudget(target, config.pack.budgetTokens, maxTokens);
+      const packed = await this.runPacker({ ...config.pack, budgetTokens: budget.budgetTokens }, target.tokenCounter, callbacks);
+      return { ...packed, ...(target.estimate ? { tokenEstimate: target.estimate } : {}), server: target.model.server, budget };
     });
-  }
-
-  newChat(): void {
-    this.turns = [];
   }
 
   savedStates(): Promise<SavedStatesInfo> {
@@ -210,15 +208,19 @@ export class RepoQa implements RepoQaService {
   }
 
   /**
-   * Packs and answers. A server that turns the prompt down for its length says its context size; the backend then
-   * knows it, and the repo is packed once more to fit (unless the budget was given explicitly).
+   * Packs, fits the conversation around the packed repo (./conversationFit.ts: oldest turns first, then a shorter
+   * answer, re-packing with fewer files only as the last resort) and answers. A server that turns the prompt down for
+   * its length says its context size; the backend then knows it, and the repo is packed once more to fit (unless the
+   * budget was given explicitly).
    */
-  private async askPacked(config: RepoQaConfig, turn: Parameters<EngineBackend["ask"]>[1], callbacks: AskCallbacks) {
+  private async askPacked(config: RepoQaConfig, question: AskQuestion, maxTokens: number, callbacks: AskCallbacks) {
     for (let attempt = 0; ; attempt++) {
-      const packed = await this.packFor(config, turn.maxTokens, turn.question, callbacks, true);
-      if (!packed) return undefined;
+      const fitted = await this.packAndFit(config, question, maxTokens, callbacks);
+      if (!fitted) return undefined;
+      const { packed, conversation } = fitted;
+      const turn = { question: question.question, history: conversation.history, maxTokens: conversation.answerTokens };
       try {
-        return { packed, answer: await packed.backend.ask(packed.repo, turn, callbacks) };
+        return { packed, fitted: conversation, answer: await packed.backend.ask(packed.repo, turn, callbacks) };
       } catch (error) {
         const repack = attempt === 0 && packed.backend.kind === "remote" && config.pack.budgetTokens === undefined;
         if (!(repack && error instanceof RepoQaError && error.code === "context-overflow" && !error.partialAnswer)) throw error;
@@ -229,12 +231,36 @@ export class RepoQa implements RepoQaService {
     }
   }
 
+  private async packAndFit(
+    config: RepoQaConfig,
+    question: AskQuestion,
+    maxTokens: number,
+    callbacks: AskCallbacks,
+  ): Promise<{ packed: Packed; conversation: FittedConversation } | undefined> {
+    let packed = await this.packFor(config, maxTokens, question.question, callbacks, true);
+    if (!packed) return undefined;
+    const model = packed.target.model;
+    const conversation = await fitConversation(
+      { contextSize: model.maxContextSize, repoTokens: packed.packed.totalTokens ?? 0, question: question.question, history: question.history ?? [], answerTokens: maxTokens },
+      (texts) => packed!.target.tokenCounter.countTokens(texts, callbacks.signal),
+    );
+    if (conversation.repoShortfall > 0) {
+      const budgetTokens = (packed.packed.totalTokens ?? 0) - conversation.repoShortfall;
+      if (budgetTokens <= 0) {
+        throw new RepoQaError(`The question is too long for ${model.name}'s ${model.maxContextSize}-token window; shorten it.`, "context-overflow");
+      }
+      packed = await this.packFor({ ...config, pack: { ...config.pack, budgetTokens } }, conversation.answerTokens, question.question, callbacks, true);
+      if (!packed) return undefined;
+    }
+    return { packed, conversation };
+  }
+
   private async packFor(config: RepoQaConfig, maxTokens: number, question: string | undefined, callbacks: Callbacks, fit: boolean): Promise<Packed | undefined> {
     const backend = this.backendFor(config);
     const target = await backend.target(config, callbacks);
     this.lastInfo = target.model;
     const reserve = contextReserve(maxTokens);
-    const budget = config.pack.budgetTokens ?? target.contextLimit - reserve;
+    const budget = packBudget(target, config.pack.budgetTokens, maxTokens).budgetTokens;
     if (budget <= 0) {
       throw new RepoQaError(
         `The answer reserve (${maxTokens} tokens) leaves no room for the repo in ${target.model.name}'s ${target.contextLimit}-token context; lower longropeQa.maxAnswerTokens (or --max-tokens).`,
@@ -254,6 +280,7 @@ export class RepoQa implements RepoQaService {
       repoTokens: packed.packed.totalTokens ?? 0,
       contextSize: size,
       modelName: model.name,
+      modelFile: path.basename(model.modelPath) || model.name,
       ropeScaling: model.ropeScaling,
       filesIncluded: packed.packed.included.length,
       filesExcluded: packed.packed.excluded.length,
@@ -272,6 +299,29 @@ export class RepoQa implements RepoQaService {
       onProgress: (p) => callbacks.onStatus?.({ state: "packing", filesSeen: p.filesSeen, tokensSoFar: p.tokensSoFar }),
     });
   }
+}
+
+/** The budget a pack gets: the given one, else the context minus the answer and question reserves. */
+function packBudget(target: PackTarget, given: number | undefined, maxTokens: number): PackBudget {
+  return {
+    contextSize: target.contextLimit,
+    budgetTokens: given ?? target.contextLimit - contextReserve(maxTokens),
+    answerTokens: maxTokens,
+    questionTokens: questionReserveTokens,
+    modelFile: path.basename(target.model.modelPath) || target.model.name,
+  };
+}
+
+/** What shaped one answer: the files read, and what the conversation gave up to fit. */
+function answerContext(packed: Packed, fitted: FittedConversation, answer: AskResult): AnswerContext {
+  const filesRead = packed.packed.included.map((f) => f.path);
+  return {
+    filesRead,
+    filesTotal: filesRead.length + packed.packed.excluded.filter((f) => f.reason === "budget").length,
+    droppedTurns: fitted.droppedTurns,
+    answerTokens: fitted.answerTokens,
+    contextSize: answer.contextSize ?? packed.target.model.maxContextSize,
+  };
 }
 
 function cancelledAnswer(): AskResult {

@@ -79,7 +79,8 @@ export function questionTerms(question: string): string[] {
 }
 
 function isPinned(path: string, question: string, openFiles: readonly string[]): boolean {
-  if (openFiles.some((open) => open === path || path.endsWith(`/${open}`) || open.endsWith(`/${path}`))) return true;
+  // An entry may be a folder (longropeQa.alwaysInclude): every file under it is pinned.
+  if (openFiles.some((open) => open === path || path.endsWith(`/${open}`) || open.endsWith(`/${path}`) || path.startsWith(`${open}/`))) return true;
   if (question === "") return false;
   const name = path.slice(path.lastIndexOf("/") + 1);
   return question.includes(path) || (name.includes(".") && new RegExp(`(^|[^\\w./-])${escapeRegExp(name)}\\b`).test(question));

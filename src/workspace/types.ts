@@ -89,7 +89,7 @@ export interface PackOptions {
   readonly countEveryFile?: boolean;
   /** Used to keep the files a question names, and to rank the rest by relevance when over budget. */
   readonly question?: string;
-  /** Workspace-relative paths of open editors, kept first when over budget. */
+  /** Workspace-relative paths of open editors (and always-included files or folders), kept first when over budget. */
   readonly openFiles?: readonly string[];
   /** VS Code's `files.exclude` (glob → enabled). */
   readonly filesExclude?: Readonly<Record<string, boolean>>;

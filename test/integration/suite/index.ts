@@ -6,7 +6,7 @@
 import type MochaType from "mocha";
 import { currentPhase, requestScreenshot, writeResults, type TestRecord } from "./exchange";
 import { mainPhaseSuites } from "./main.test";
-import { remoteSuites } from "./remote.test";
+import { endpointSuites } from "./endpoint.test";
 import { reopenPhaseSuites } from "./reopen.test";
 
 export async function run(): Promise<void> {
@@ -22,7 +22,7 @@ export async function run(): Promise<void> {
   });
   if (phase === "main") {
     mainPhaseSuites();
-    remoteSuites();
+    endpointSuites();
   } else reopenPhaseSuites();
 
   const tests: TestRecord[] = [];
