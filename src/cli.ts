@@ -4,30 +4,40 @@ import * as path from "node:path";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import type { RepoQaConfig } from "./engine/api";
+import { defaultMaxTokens, type RemoteEngineConfig, type RepoQaConfig } from "./engine/api";
+import { insecureWarning, parseEndpoint } from "./engine/remote/endpoint";
 import { RepoQa } from "./engine/repoQa";
 import { packWorkspace, toPackJson } from "./workspace/index";
 import { runLongropeCli } from "./longrope/cli";
-import { describeError } from "./util/errors";
+import { RepoQaError, describeError } from "./util/errors";
 import { optionalWholeNumber } from "./util/args";
 import { createProgressPrinter } from "./cliProgress";
 import { fetchTestModel, isTestModelName, testModels } from "./engine/testModels";
 
 const USAGE = `Usage:
-  longrope-qa ask  [--workspace DIR] [--model PATH] [--max-tokens N] [--threads N] [--no-saved-states] QUESTION
-  longrope-qa pack [--workspace DIR] [--model PATH] [--budget TOKENS] [--json] [--out FILE]
+  longrope-qa ask  [--workspace DIR] [--model PATH] [--max-tokens N] [--threads N] [--no-saved-states]
+                   [--endpoint URL [--endpoint-model NAME] [--endpoint-timeout SECONDS]] QUESTION
+  longrope-qa pack [--workspace DIR] [--model PATH] [--budget TOKENS] [--json] [--out FILE] [--endpoint URL …]
   longrope-qa longrope factors|eval|search|extend …   (longrope-qa longrope --help)
 
 --model takes a GGUF path or the name of a small test model (${Object.keys(testModels).join(", ")}), fetched
 into ~/.cache/longrope-qa/models on first use. Without --model the default LongRoPE model (Phi-4-mini-instruct,
 128k) is downloaded on first use. --no-saved-states keeps the repo's KV state in memory only (nothing of the
-prompt is written to disk; the next run reads the repo again).`;
+prompt is written to disk; the next run reads the repo again).
+
+--endpoint sends the packed repository and the question to an OpenAI-compatible server (its /v1 base URL) instead
+of the local model; the API key, if the server wants one, comes from LONGROPE_QA_API_KEY. With --endpoint, --model
+only lends its tokenizer when the server has none; --endpoint-timeout (default 300) is how long the server may send
+nothing, before the first token or between two.`;
 
 const options = {
   workspace: { type: "string" },
   model: { type: "string" },
   "max-tokens": { type: "string" },
   threads: { type: "string" },
+  endpoint: { type: "string" },
+  "endpoint-model": { type: "string" },
+  "endpoint-timeout": { type: "string" },
   budget: { type: "string" },
   include: { type: "string", multiple: true },
   exclude: { type: "string", multiple: true },
@@ -59,7 +69,22 @@ async function configFrom(values: Record<string, unknown>, question?: string): P
       question,
     },
     engine: { modelPath: model, threads: optionalWholeNumber(values.threads as string | undefined, "--threads") ?? 0 },
+    remote: remoteFrom(values),
   };
+}
+
+function remoteFrom(values: Record<string, unknown>): RemoteEngineConfig | undefined {
+  if (values.endpoint === undefined) {
+    if (values["endpoint-model"] !== undefined) throw new Error("--endpoint-model needs --endpoint URL.");
+    return undefined;
+  }
+  const endpoint = String(values.endpoint);
+  const parsed = parseEndpoint(endpoint);
+  if (parsed.insecure) process.stderr.write(`warning: ${insecureWarning(parsed)}\n`);
+  const model = values["endpoint-model"] === undefined ? undefined : String(values["endpoint-model"]);
+  const apiKey = process.env.LONGROPE_QA_API_KEY || undefined;
+  const timeoutSeconds = optionalWholeNumber(values["endpoint-timeout"] as string | undefined, "--endpoint-timeout");
+  return { endpoint, ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}), ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}) };
 }
 
 function newService(values: Record<string, unknown> = {}): RepoQa {
@@ -92,7 +117,7 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
   const question = positionals.join(" ").trim();
   if (!question) throw new Error("Give a question, e.g. longrope-qa ask \"Where is the entry point?\"");
   const config = await configFrom(values, question);
-  const maxTokens = optionalWholeNumber(values["max-tokens"] as string | undefined, "--max-tokens") ?? 1024;
+  const maxTokens = optionalWholeNumber(values["max-tokens"] as string | undefined, "--max-tokens") ?? defaultMaxTokens;
   const progress = createProgressPrinter(process.stderr);
   const result = await withService((service, signal) =>
     service.ask(config, { question, maxTokens }, {
@@ -101,11 +126,17 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
       onStatus: progress.update,
     }),
     values,
-  );
+  ).catch((error: unknown) => {
+    progress.done();
+    // The part of an answer that broke off stays on stdout; the error on stderr says it is incomplete.
+    if (error instanceof RepoQaError && error.partialAnswer) process.stdout.write("\n");
+    throw error;
+  });
   progress.done();
   process.stdout.write("\n");
+  const reused = result.reuseReported === false ? "reuse not reported by the server" : `${result.reusedTokens} reused`;
   process.stderr.write(
-    `${result.cancelled ? "cancelled" : "done"}: ${result.promptTokens} prompt tokens (${result.reusedTokens} reused), ` +
+    `${result.cancelled ? "cancelled" : "done"}: ${result.promptTokens} prompt tokens (${reused}), ` +
       `${result.generatedTokens} generated, first token after ${result.ttftMs.toFixed(0)} ms\n`,
   );
   return result.cancelled ? 130 : 0;
@@ -114,7 +145,7 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
 async function pack(values: Record<string, unknown>): Promise<number> {
   const config = await configFrom(values);
   const progress = createProgressPrinter(process.stderr);
-  const result = config.engine.modelPath
+  const result = config.engine.modelPath || config.remote
     ? await withService((service, signal) => service.pack(config, { signal, onStatus: progress.update }))
     : await packWorkspace({ ...config.pack, onProgress: (p) => progress.update({ state: "packing", ...p }) });
   progress.done();
@@ -124,7 +155,8 @@ async function pack(values: Record<string, unknown>): Promise<number> {
   } else {
     for (const f of result.included) process.stdout.write(`${f.path}\t${f.bytes} B${f.tokens === undefined ? "" : `\t${f.tokens} tok`}\n`);
     for (const f of result.excluded) process.stdout.write(`- ${f.path}\t${f.reason}\n`);
-    const tokens = result.totalTokens === undefined ? "" : `, ${result.totalTokens} tokens`;
+    const estimated = "tokenEstimate" in result && result.tokenEstimate ? ` (${result.tokenEstimate})` : "";
+    const tokens = result.totalTokens === undefined ? "" : `, ${result.totalTokens} tokens${estimated}`;
     process.stderr.write(`${result.included.length} files included, ${result.excluded.length} excluded${tokens}\n`);
   }
   return 0;

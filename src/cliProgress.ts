@@ -11,8 +11,11 @@ function describe(s: EngineStatus): string | undefined {
       return `packing: ${s.filesSeen} files, ${s.tokensSoFar} tokens`;
     case "ingesting":
       return `reading the repo: ${s.done}/${s.total} tokens ${pct(s.done, s.total)}, ${s.tokensPerSecond.toFixed(0)} tok/s, ETA ${(s.etaMs / 1000).toFixed(0)} s`;
-    case "ready":
-      return `ready: ${s.meter.repoTokens} repo tokens / ${s.meter.contextSize} context, ${s.meter.modelName}, RoPE ${s.meter.ropeScaling}`;
+    case "ready": {
+      const m = s.meter;
+      const tokens = `${m.repoTokens}${m.tokensEstimated ? " (estimated)" : ""} repo tokens / ${m.contextSize} context`;
+      return `ready: ${tokens}, ${m.modelName}${m.server ? ` at ${m.server}` : `, RoPE ${m.ropeScaling}`}`;
+    }
     default:
       return undefined;
   }

@@ -2,7 +2,7 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { RepoQaConfig } from "./engine/api";
+import { defaultMaxTokens, type RemoteEngineConfig, type RepoQaConfig } from "./engine/api";
 import type { GpuChoice, KvCacheType } from "./engine/protocol";
 import { boundedMaxFileBytes } from "./workspace/readFiles";
 import type { WorkspaceRoot } from "./workspace/types";
@@ -56,6 +56,25 @@ function modelPathSetting(raw: string): string {
   return expanded;
 }
 
+let endpointApiKey: string | undefined;
+
+/** The API key from SecretStorage, held here so readConfig stays synchronous (commands/endpoint.ts keeps it current). */
+export function useEndpointApiKey(key: string | undefined): void {
+  endpointApiKey = key || undefined;
+}
+
+/**
+ * `longropeQa.endpoint` from user (or remote machine) settings only. The setting is machine-scoped, so VS Code already
+ * ignores it in a workspace's settings; reading only the user value keeps it so even if that changed: a workspace must
+ * never send the whole repository to a host of its choosing.
+ */
+export function remoteSetting(cfg = vscode.workspace.getConfiguration(SECTION)): RemoteEngineConfig | undefined {
+  const endpoint = (cfg.inspect<string>("endpoint")?.globalValue ?? "").trim();
+  if (!endpoint) return undefined;
+  const model = (cfg.inspect<string>("endpointModel")?.globalValue ?? "").trim();
+  return { endpoint, ...(model ? { model } : {}), ...(endpointApiKey ? { apiKey: endpointApiKey } : {}) };
+}
+
 /** Reads every setting fresh, so a change applies to the next question. */
 export function readConfig(question?: string): RepoQaConfig {
   if (!vscode.workspace.isTrusted) {
@@ -90,11 +109,12 @@ export function readConfig(question?: string): RepoQaConfig {
       flashAttention: cfg.get<boolean | null>("flashAttention") ?? undefined,
       kvCacheType: cfg.get<KvCacheType>("kvCacheType") ?? "f16",
     },
+    remote: remoteSetting(cfg),
   };
 }
 
 export function maxAnswerTokens(): number {
-  return vscode.workspace.getConfiguration(SECTION).get<number>("maxAnswerTokens") ?? 1024;
+  return vscode.workspace.getConfiguration(SECTION).get<number>("maxAnswerTokens") ?? defaultMaxTokens;
 }
 
 /** `longropeQa.saveRepoStates`: false keeps the repo's KV state in memory only (nothing of the prompt on disk). */

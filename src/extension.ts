@@ -1,15 +1,17 @@
 /** Activation and wiring only: every registration goes into context.subscriptions; deactivate stops the engine. */
 import * as vscode from "vscode";
 import { readConfig, saveStatesToDisk } from "./config";
+import type { RepoQaService } from "./engine/api";
 import { RepoQa } from "./engine/repoQa";
 import { registerChat } from "./chat/register";
 import { registerContextReport } from "./commands/contextReport";
 import { registerExtendModelCommand } from "./commands/extendModel";
 import { registerSavedStatesCommand } from "./commands/savedStates";
+import { registerEndpointSettings } from "./commands/endpoint";
 import { stateKeyFromSecrets } from "./stateKeySecret";
 import { isWorkspaceNoise } from "./util/workspaceNoise";
 
-let service: RepoQa | undefined;
+let service: RepoQaService | undefined;
 
 /** What activate returns (the extension's exports); tests read the activation time from it. */
 export interface RepoQaExports {
@@ -21,7 +23,7 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
   const log = vscode.window.createOutputChannel("LongRoPE Repo QA", { log: true });
   context.subscriptions.push(log);
 
-  const repoQa = new RepoQa({
+  const repoQa: RepoQaService = new RepoQa({
     workerPath: context.asAbsolutePath("dist/engineWorker.mjs"),
     storageDir: context.globalStorageUri.fsPath,
     log: (level, message) => log[level](message),
@@ -38,7 +40,8 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
     registerContextReport(context, { service: repoQa, log }),
     registerExtendModelCommand(context, { log }),
     registerSavedStatesCommand(repoQa, log),
-    watchWorkspace(() => repoQa.onWorkspaceChanged((status) => chat.reportStatus(status))),
+    registerEndpointSettings(context, log),
+    watchWorkspace(() => void repoQa.onWorkspaceChanged((status) => chat.reportStatus(status))),
   );
   const activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms`);

@@ -6,10 +6,10 @@ import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { addAlwaysInclude, maxAnswerTokens, readConfig, workspaceRoots } from "../config";
-import type { PackBudget, RepoQaService } from "../engine/api";
+import type { LocalEngineConfig, PackBudget, RepoQaService } from "../engine/api";
 import { estimateMemory } from "../engine/memoryEstimate";
 import { formatBytes } from "../engine/memoryPlan";
-import type { EngineSettings } from "../engine/protocol";
+
 import { resolveCitation } from "../chat/citations";
 import { describeError } from "../util/errors";
 import { reportPageHtml } from "./reportHtml";
@@ -22,7 +22,7 @@ export interface ContextReportDeps {
 }
 
 /** "Memory: …" for the tokens a question allocates (prompt + both reserves), or undefined without a model. */
-async function memoryLine(engine: EngineSettings, repoTokens: number | undefined, budget: PackBudget | undefined, modelPath: string | undefined): Promise<string | undefined> {
+async function memoryLine(engine: LocalEngineConfig, repoTokens: number | undefined, budget: PackBudget | undefined, modelPath: string | undefined): Promise<string | undefined> {
   if (!modelPath || repoTokens === undefined || !budget) return undefined;
   const tokens = repoTokens + budget.answerTokens + budget.questionTokens;
   try {

@@ -12,7 +12,7 @@ import { baselineFactorSet } from "../longrope/factors";
 import type { FactorsFile } from "../longrope/factorsFile";
 import { describeExtendedModel, extendedModelPath, extendModel } from "../longrope/extend";
 import { readModelRopeInfo, type ModelRopeInfo } from "../longrope/modelShape";
-import { runSearchProcess } from "../longrope/searchProcess";
+import { searchFactors } from "../longrope/factorSearch";
 import { packWorkspace } from "../workspace/index";
 import { describeError, isAbortError, RepoQaError } from "../util/errors";
 
@@ -65,7 +65,7 @@ async function extendInteractively(context: vscode.ExtensionContext, log: vscode
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
       const factors: FactorsFile = method.kind === "search"
-        ? await searchOnWorkspace(context, config.pack, modelPath, info, target, method.budgetSeconds, abort.signal, progress, log)
+        ? await searchOnWorkspace(config.pack, modelPath, info, target, method.budgetSeconds, abort.signal, progress, log)
         : baselineFactorSet(method.kind, target / info.contextLength, { ...info, originalContext: info.contextLength });
       let lastPercent = -1;
       return extendModel({
@@ -97,7 +97,7 @@ async function extendInteractively(context: vscode.ExtensionContext, log: vscode
 }
 
 async function searchOnWorkspace(
-  context: vscode.ExtensionContext, pack: ReturnType<typeof readConfig>["pack"], modelPath: string, info: ModelRopeInfo,
+  pack: ReturnType<typeof readConfig>["pack"], modelPath: string, info: ModelRopeInfo,
   target: number, budgetSeconds: number, signal: AbortSignal,
   progress: vscode.Progress<{ message?: string; increment?: number }>, log: vscode.LogOutputChannel,
 ): Promise<FactorsFile> {
@@ -109,15 +109,11 @@ async function searchOnWorkspace(
     const textPath = path.join(dir, "workspace.txt");
     await writeFile(textPath, packed.text);
     let reported = 0;
-    return await runSearchProcess({
-      cliPath: context.asAbsolutePath("dist/cli.js"), modelPath, textPath, targetContext: target,
-      originalContext: info.contextLength, budgetSeconds, outPath: path.join(dir, "factors.json"), signal,
-      log: (line) => {
-        log.debug(`search: ${line}`);
-        // Until the first iteration ends (sample preparation, the initial population), show the search's own words.
-        if (reported === 0 && !line.startsWith("iteration ")) progress.report({ message: `search: ${line.slice(0, 100)}` });
-      },
+    return await searchFactors({
+      modelPath, textPath, targetContext: target, originalContext: info.contextLength, budgetSeconds, signal,
+      log: (line) => log.debug(`search: ${line}`),
       onProgress: (p) => {
+        if (p.phase === "samples") return progress.report({ message: "search: tokenizing the workspace" });
         const done = (p.iteration / p.iterations) * 100;
         progress.report({ increment: done - reported, message: `search iteration ${p.iteration}/${p.iterations}${p.bestPpl ? `, best perplexity ${p.bestPpl.toFixed(3)}` : ""}` });
         reported = done;

@@ -68,7 +68,13 @@ function baseName(p: string): string {
   return trimmed.slice(trimmed.lastIndexOf("/") + 1) || trimmed;
 }
 
-export function figuresOf(result: PackResult, budget: PackBudget | undefined, memory: string | undefined): string[] {
+/** What the backend adds to a pack: a token estimate's label, the server that would answer. */
+export interface PackSource {
+  readonly tokenEstimate?: string;
+  readonly server?: string;
+}
+
+export function figuresOf(result: PackResult & PackSource, budget: PackBudget | undefined, memory: string | undefined): string[] {
   const read = result.included.length;
   const budgetDropped = result.excluded.filter((f) => f.reason === "budget").length;
   const lines: string[] = [];
@@ -84,6 +90,8 @@ export function figuresOf(result: PackResult, budget: PackBudget | undefined, me
   const split = result.totalTokens === undefined ? "" :
     ` (${formatCount(fileTokens)} in the files below, ${formatCount(result.totalTokens - fileTokens)} for the instruction and the file tree)`;
   lines.push(`Repository in the prompt: ${prompt}${budget ? ` of its ${formatCount(budget.budgetTokens)}-token budget` : ""}${split}`);
+  if (result.server) lines.push(`Answered by the server at ${result.server}`);
+  if (result.tokenEstimate) lines.push(`Token counts are ${result.tokenEstimate}`);
   lines.push(`Files read: ${formatCount(read)} of ${formatCount(read + budgetDropped)}${budgetDropped > 0 ? ` (${formatCount(budgetDropped)} did not fit)` : ""}`);
   if (memory) lines.push(memory);
   return lines;
@@ -135,7 +143,7 @@ function sortFolder(folder: ReportFolder): void {
   folder.folders.forEach(sortFolder);
 }
 
-export function reportModel(result: PackResult, budget: PackBudget | undefined, memory: string | undefined): ReportModel {
+export function reportModel(result: PackResult & PackSource, budget: PackBudget | undefined, memory: string | undefined): ReportModel {
   const groups = groupsOf(result);
   return { cancelled: result.cancelled === true, figures: figuresOf(result, budget, memory), groups, tree: treeOf(groups[0]?.files ?? []) };
 }

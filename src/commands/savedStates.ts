@@ -1,9 +1,9 @@
 /** "LongRoPE QA: Manage saved repo states": how much disk the saved KV caches take, and a way to clear them. */
 import * as vscode from "vscode";
-import type { RepoQa } from "../engine/repoQa";
+import type { RepoQaService } from "../engine/api";
 import { describeError } from "../util/errors";
 
-export function registerSavedStatesCommand(service: RepoQa, log: vscode.LogOutputChannel): vscode.Disposable {
+export function registerSavedStatesCommand(service: RepoQaService, log: vscode.LogOutputChannel): vscode.Disposable {
   return vscode.commands.registerCommand("longropeQa.manageSavedStates", async () => {
     try {
       const info = await service.savedStates();

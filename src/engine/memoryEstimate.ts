@@ -5,8 +5,8 @@
  */
 import fs from "node:fs/promises";
 import os from "node:os";
-import { metadataNumber, metadataString, readGgufHeader, type GgufHeader } from "../longrope/gguf/index";
-import { kvBytesPerToken, planFit, type AttentionShape } from "./memoryPlan";
+import { metadataString, metadataValue, readGgufHeader, type GgufHeader } from "../longrope/gguf/index";
+import { attentionShapeFrom, kvBytesPerToken, planFit, type AttentionShape } from "./memoryPlan";
 import type { KvCacheType } from "./protocol";
 
 export interface MemoryEstimate {
@@ -36,13 +36,5 @@ export async function estimateMemory(
 
 export function attentionShape(header: GgufHeader): AttentionShape {
   const arch = metadataString(header, "general.architecture") ?? "llama";
-  const get = (key: string) => metadataNumber(header, `${arch}.${key}`);
-  const heads = get("attention.head_count") ?? 1;
-  const headDim = Math.round((get("embedding_length") ?? 0) / heads);
-  return {
-    layers: get("block_count") ?? 0,
-    headCountKv: get("attention.head_count_kv") ?? heads,
-    keyLength: get("attention.key_length") ?? headDim,
-    valueLength: get("attention.value_length") ?? headDim,
-  };
+  return attentionShapeFrom((key) => metadataValue(header, `${arch}.${key}`));
 }

@@ -14,6 +14,27 @@ export interface AttentionShape {
   readonly valueLength: number;
 }
 
+/**
+ * The attention shape from a model's architecture metadata, read as `lookup("attention.head_count")` and so on (the
+ * GGUF keys after `<architecture>.`). Per-layer arrays count their largest entry. The one reading both the estimate
+ * before loading (our GGUF reader) and the loaded model (node-llama-cpp's metadata) use.
+ */
+export function attentionShapeFrom(lookup: (key: string) => unknown, layersFallback = 0): AttentionShape {
+  const get = (key: string): number | undefined => {
+    const value = lookup(key);
+    if (Array.isArray(value)) return value.length ? Math.max(...value.map(Number)) : undefined;
+    return typeof value === "number" || typeof value === "bigint" ? Number(value) : undefined;
+  };
+  const heads = get("attention.head_count") ?? 1;
+  const headDim = Math.round((get("embedding_length") ?? 0) / heads);
+  return {
+    layers: get("block_count") ?? layersFallback,
+    headCountKv: get("attention.head_count_kv") ?? heads,
+    keyLength: get("attention.key_length") ?? headDim,
+    valueLength: get("attention.value_length") ?? headDim,
+  };
+}
+
 /** `valueType` differs from `type` when V stays f16 (llama.cpp quantizes V only with flash attention). */
 export function kvBytesPerToken(shape: AttentionShape, type: KvCacheType, valueType: KvCacheType = type): number {
   const perLayer = shape.headCountKv * (shape.keyLength * kvElementBytes[type] + shape.valueLength * kvElementBytes[valueType]);

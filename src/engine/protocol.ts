@@ -1,17 +1,17 @@
 /**
- * The one protocol between the extension host (or the CLI) and the engine worker process, over the Node IPC
- * channel (never stdout: the native addon prints there).
+ * The engine worker's protocol: its requests, their results and its progress payload. The frames (ready, progress,
+ * token, done, error, log), ids and cancellation are every worker's (../util/workerProtocol.ts).
  *
- * Shape (shared with the webview protocol): every request carries an `id`; the worker answers with zero or more
- * `progress` / `token` frames carrying that id and ends with exactly one `done` or `error` frame. A `cancel`
- * request naming the id aborts the work; a cancelled request still ends with `done` (with `cancelled: true`),
- * because a cancellation is an answer, not a failure.
+ * The packed repository travels once per change: a request names it by hash (`RepoRef`) and carries its text only
+ * when the worker process does not have it yet (a new repo text, or a restarted worker).
  */
+import { requestGuard, type CancelRequest, type ProgressFrameOf, type WorkerFrame } from "../util/workerProtocol";
 
 export type GpuChoice = "auto" | "cpu" | "cuda" | "vulkan" | "metal";
 export type KvCacheType = "f16" | "q8_0" | "q4_0";
 
-export interface EngineSettings {
+/** What `loadModel` needs to load one model file; built from the config for each file the service loads. */
+export interface LoadModelSettings {
   readonly modelPath: string;
   /** CPU threads; 0 means the number of physical cores. Always passed explicitly to node-llama-cpp. */
   readonly threads: number;
@@ -25,6 +25,22 @@ export interface EngineSettings {
   readonly kvCacheType?: KvCacheType;
   /** Most tokens the engine may allocate. Default: the model's trained context (GGUF metadata). */
   readonly maxContextSize?: number;
+  /** Load only the tokenizer (counting tokens for a remote server); such a model cannot answer. */
+  readonly vocabOnly?: boolean;
+}
+
+/** Field by field (not a JSON string, whose key order and undefined members vary with who built the object). */
+export function sameLoad(a: LoadModelSettings, b: LoadModelSettings): boolean {
+  return (
+    a.modelPath === b.modelPath &&
+    a.threads === b.threads &&
+    (a.gpu ?? "auto") === (b.gpu ?? "auto") &&
+    (a.gpuLayers ?? "auto") === (b.gpuLayers ?? "auto") &&
+    a.flashAttention === b.flashAttention &&
+    (a.kvCacheType ?? "f16") === (b.kvCacheType ?? "f16") &&
+    a.maxContextSize === b.maxContextSize &&
+    (a.vocabOnly ?? false) === (b.vocabOnly ?? false)
+  );
 }
 
 /** Where the worker keeps saved KV states of repo prefixes (absent: nothing is saved). */
@@ -46,7 +62,7 @@ export interface ChatTurn {
 export interface LoadModelRequest {
   readonly type: "loadModel";
   readonly id: string;
-  readonly settings: EngineSettings;
+  readonly settings: LoadModelSettings;
   readonly stateCache?: StateCacheSettings;
 }
 
@@ -57,11 +73,18 @@ export interface TokenizeRequest {
   readonly texts: readonly string[];
 }
 
+/** The packed repository (instruction, tree, files), which goes into the system message before everything else. */
+export interface RepoRef {
+  /** SHA-256 of the text (hex). */
+  readonly hash: string;
+  /** Sent only when the worker does not hold this hash yet. */
+  readonly text?: string;
+}
+
 export interface AskRequest {
   readonly type: "ask";
   readonly id: string;
-  /** The packed repository (instruction, tree, files); goes into the system message, before everything else. */
-  readonly repoContext: string;
+  readonly repo: RepoRef;
   readonly question: string;
   /** Earlier turns of this conversation, oldest first. */
   readonly history?: readonly ChatTurn[];
@@ -74,7 +97,7 @@ export interface AskRequest {
 export interface IngestRequest {
   readonly type: "ingest";
   readonly id: string;
-  readonly repoContext: string;
+  readonly repo: RepoRef;
   /** Answer reserve the context must leave room for. */
   readonly maxTokens: number;
 }
@@ -87,13 +110,6 @@ export interface DownloadModelRequest {
   readonly directory: string;
   /** Name of the file in `directory`; default: node-llama-cpp's name for the URI. */
   readonly fileName?: string;
-}
-
-export interface CancelRequest {
-  readonly type: "cancel";
-  readonly id: string;
-  /** The id of the request to abort. */
-  readonly targetId: string;
 }
 
 export type EngineRequest =
@@ -120,6 +136,8 @@ export interface ModelInfo {
   readonly ropeScaling: string;
   /** KV-cache bytes per context token with the configured cache type (memory estimate = this × tokens). */
   readonly kvBytesPerToken: number;
+  /** Host and port of the server that runs the model, when it is not the local engine (`modelPath` is then empty). */
+  readonly server?: string;
 }
 
 export interface IngestResult {
@@ -149,6 +167,8 @@ export interface AskResult {
   /** Whether the repo prefix came from a saved KV state on disk. */
   readonly loadedFromState?: boolean;
   readonly contextSize?: number;
+  /** False when a server did not say how much of the prompt its cache held (`reusedTokens` is then 0). */
+  readonly reuseReported?: boolean;
 }
 
 export interface EngineResults {
@@ -156,81 +176,22 @@ export interface EngineResults {
   readonly tokenize: { readonly counts: readonly number[] };
   readonly ask: AskResult;
   readonly ingest: IngestResult;
+  /** A cancelled download ends without a result (the host rejects with the AbortError). */
   readonly downloadModel: { readonly modelPath: string };
-  readonly cancel: Record<string, never>;
 }
 
-// ---- frames: worker → host -----------------------------------------------------------------------------------
+// ---- progress ------------------------------------------------------------------------------------------------
 
 export type ProgressPhase = "download" | "load" | "ingest" | "tokenize";
 
-export interface ProgressFrame {
-  readonly type: "progress";
-  readonly id: string;
+export interface EngineProgress {
   readonly phase: ProgressPhase;
   readonly done: number;
   readonly total: number;
   readonly unit: "bytes" | "tokens" | "texts";
 }
 
-export interface TokenFrame {
-  readonly type: "token";
-  readonly id: string;
-  readonly text: string;
-}
+export type ProgressFrame = ProgressFrameOf<EngineProgress>;
+export type EngineFrame = WorkerFrame<EngineProgress>;
 
-export interface DoneFrame<K extends keyof EngineResults = keyof EngineResults> {
-  readonly type: "done";
-  readonly id: string;
-  readonly result: EngineResults[K];
-}
-
-export type EngineErrorCode =
-  | "model-not-found"
-  | "model-invalid"
-  | "model-not-loaded"
-  | "offline"
-  | "out-of-memory"
-  | "context-overflow"
-  | "worker-crashed"
-  | "bad-request"
-  | "internal";
-
-export interface ErrorFrame {
-  readonly type: "error";
-  readonly id: string;
-  readonly code: EngineErrorCode;
-  /** One sentence for the user, naming the file or setting and what to do. */
-  readonly message: string;
-}
-
-/** Diagnostics for the log channel; not tied to a request. */
-export interface LogFrame {
-  readonly type: "log";
-  readonly level: "debug" | "info" | "warn" | "error";
-  readonly message: string;
-}
-
-/** Sent once when the worker has started and can take requests. */
-export interface ReadyFrame {
-  readonly type: "ready";
-  readonly pid: number;
-}
-
-export type EngineFrame = ProgressFrame | TokenFrame | DoneFrame | ErrorFrame | LogFrame | ReadyFrame;
-
-const requestTypes = new Set<EngineRequest["type"]>(["loadModel", "tokenize", "ask", "ingest", "downloadModel", "cancel"]);
-
-/** Narrow an untrusted IPC message to a request; anything else is ignored by the receiver. */
-export function isEngineRequest(value: unknown): value is EngineRequest {
-  if (typeof value !== "object" || value === null) return false;
-  const v = value as { type?: unknown; id?: unknown };
-  return typeof v.type === "string" && requestTypes.has(v.type as EngineRequest["type"]) && typeof v.id === "string";
-}
-
-const frameTypes = new Set<EngineFrame["type"]>(["progress", "token", "done", "error", "log", "ready"]);
-
-export function isEngineFrame(value: unknown): value is EngineFrame {
-  if (typeof value !== "object" || value === null) return false;
-  return frameTypes.has((value as { type?: unknown }).type as EngineFrame["type"]);
-}
+export const isEngineRequest = requestGuard<EngineRequest>(["loadModel", "tokenize", "ask", "ingest", "downloadModel", "cancel"]);

@@ -1,23 +1,39 @@
 /**
- * The engine service the extension, the chat and the CLI share: resolve the model → load it (once; again when the
- * settings change or the worker restarted) → pack the workspace with the model's tokenizer and a budget of context
- * minus the answer reserve → ingest and answer in the worker, which keeps the repo prefix in its KV cache.
+ * The engine service the extension, the chat and the CLI share, over either backend (./backend.ts): ask the backend
+ * for its tokenizer and context → pack the workspace with a budget of context minus the answer reserve → let the
+ * backend pick the model that fits the packed prompt → ingest and answer with the packed repo as the cached prefix.
  * Calls run one at a time in arrival order (a second question waits; it is never interleaved).
  */
 import path from "node:path";
-import { stat } from "node:fs/promises";
 import { packWorkspace } from "../workspace/index";
 import type { PackOptions, PackResult, TokenCounter } from "../workspace/types";
 import { RepoQaError, describeError, isAbortError } from "../util/errors";
-import type { AskCallbacks, AskQuestion, EngineStatus, PackBudget, RepoAnswer, RepoQaConfig, RepoQaService, SavedStatesInfo } from "./api";
-import { fitConversation } from "./conversationFit";
-import { EngineHost, type LogFn } from "./engineHost";
-import { resolveModelPath } from "./modelSource";
-import type { AskResult, IngestResult, ModelInfo, ProgressFrame } from "./protocol";
-import { IngestMeter } from "./ingestMeter";
-import { chooseModel, largestContext } from "./modelChoice";
+import {
+  contextReserve,
+  defaultMaxTokens,
+  questionReserveTokens,
+  type AnswerContext,
+  type AskCallbacks,
+  type AskQuestion,
+  type ContextMeter,
+  type EngineStatus,
+  type PackBudget,
+  type RepoAnswer,
+  type RepoQaConfig,
+  type RepoQaService,
+  type SavedStatesInfo,
+  type ServicePackResult,
+} from "./api";
+import { packedRepo, type EngineBackend, type PackTarget, type PackedRepo } from "./backend";
+import { fitConversation, type FittedConversation } from "./conversationFit";
+import type { LogFn } from "./engineHost";
+import { LocalBackend } from "./localBackend";
+import type { AskResult, IngestResult, ModelInfo } from "./protocol";
+import { RemoteBackend, remoteKey } from "./remote/remoteBackend";
 import { loadOrCreateKeyFile } from "./stateKey";
 import { StateStore } from "./worker/stateStore";
+
+export { defaultMaxTokens, questionReserveTokens } from "./api";
 
 export interface RepoQaOptions {
   readonly workerPath: string;
@@ -36,71 +52,54 @@ export interface RepoQaOptions {
   readonly saveStates?: () => boolean;
 }
 
-export const defaultMaxTokens = 1024;
-/** Tokens kept free for the chat template, the question and earlier turns when the packer fits the repo. */
-export const questionReserveTokens = 512;
+type Callbacks = Pick<AskCallbacks, "signal" | "onStatus">;
+
+interface Packed {
+  readonly backend: EngineBackend;
+  readonly target: PackTarget;
+  readonly packed: PackResult;
+  readonly repo: PackedRepo;
+}
 
 export class RepoQa implements RepoQaService {
-  private readonly host: EngineHost;
+  private readonly local: LocalBackend;
+  private remote: { key: string; backend: RemoteBackend } | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private loaded: { key: string; pid: number | undefined; info: ModelInfo; extension?: string } | undefined;
-  /** Context of each configured model file, learned when it was first loaded. */
-  private readonly baseContexts = new Map<string, number>();
+  private lastInfo: ModelInfo | undefined;
   /** The last question's config, answer reserve and question: a re-ingest after an edit packs exactly as it did. */
   private lastAsk: { config: RepoQaConfig; maxTokens: number; question: string | undefined } | undefined;
   private changeTimer: NodeJS.Timeout | undefined;
+  private supersedeChange: (() => void) | undefined;
 
   constructor(private readonly options: RepoQaOptions) {
-    this.host = new EngineHost(options.workerPath, options.log);
+    this.local = new LocalBackend({
+      workerPath: options.workerPath,
+      storageDir: options.storageDir,
+      stateCache: async () =>
+        this.options.saveStates?.() === false ? undefined : { directory: this.stateDirectory, maxBytes: this.stateCacheBytes, key: await this.stateKey() },
+      log: options.log,
+      probeUrl: options.probeUrl,
+    });
   }
 
   get lastModel(): ModelInfo | undefined {
-    return this.loaded?.info;
+    return this.lastInfo;
   }
 
   get enginePid(): number | undefined {
-    return this.host.pid;
+    return this.local.pid;
   }
 
   ask(config: RepoQaConfig, question: AskQuestion, callbacks: AskCallbacks = {}): Promise<RepoAnswer> {
     return this.enqueue(async () => {
       const { signal, onStatus } = callbacks;
-      const wanted = question.maxTokens ?? defaultMaxTokens;
-      this.lastAsk = { config, maxTokens: wanted, question: question.question };
+      const maxTokens = question.maxTokens ?? defaultMaxTokens;
+      this.lastAsk = { config, maxTokens, question: question.question };
       try {
-        let { model, packed } = await this.packAndChoose(config, wanted, question.question, callbacks);
-        if (packed.cancelled) return cancelledAnswer();
-        const fitted = await fitConversation(
-          { contextSize: model.maxContextSize, repoTokens: packed.totalTokens ?? 0, question: question.question, history: question.history ?? [], answerTokens: wanted },
-          (texts) => this.host.countTokens(texts, signal),
-        );
-        if (fitted.repoShortfall > 0) {
-          // The last resort: the question alone leaves too little room, so fewer files are read.
-          const budgetTokens = (packed.totalTokens ?? 0) - fitted.repoShortfall;
-          if (budgetTokens <= 0) throw new RepoQaError(`The question is too long for ${model.name}'s ${model.maxContextSize}-token window; shorten it.`, "context-overflow");
-          ({ model, packed } = await this.packAndChoose({ ...config, pack: { ...config.pack, budgetTokens } }, fitted.answerTokens, question.question, callbacks));
-          if (packed.cancelled) return cancelledAnswer();
-        }
-        const { history, answerTokens: maxTokens } = fitted;
-        const meter = new IngestMeter((s) => onStatus?.(s));
-        let answering = false;
-        const result = await this.host.request(
-          { type: "ask", repoContext: packed.text, question: question.question, history, maxTokens },
-          {
-            signal,
-            onProgress: (frame) => meter.update(frame),
-            onToken: (text) => {
-              if (!answering) onStatus?.({ state: "answering" });
-              answering = true;
-              callbacks.onToken?.(text);
-            },
-          },
-        );
-        onStatus?.({ state: "ready", meter: this.meterOf(model, packed, result.contextSize) });
-        const filesRead = packed.included.map((f) => f.path);
-        const filesTotal = filesRead.length + packed.excluded.filter((f) => f.reason === "budget").length;
-        const contextSize = result.contextSize ?? model.maxContextSize;
-        return { ...result, context: { filesRead, filesTotal, droppedTurns: fitted.droppedTurns, answerTokens: maxTokens, contextSize } };
+        const result = await this.askPacked(config, question, maxTokens, callbacks);
+        if (!result) return cancelledAnswer();
+        onStatus?.({ state: "ready", meter: this.meterOf(result.packed, result.answer.contextSize) });
+        return { ...result.answer, context: answerContext(result.packed, result.fitted, result.answer) };
       } catch (error) {
         if (isAbortError(error) || signal?.aborted) return cancelledAnswer();
         onStatus?.({ state: "error", message: describeError(error) });
@@ -109,40 +108,29 @@ export class RepoQa implements RepoQaService {
     });
   }
 
-  /** Packs and brings the repo into the KV cache without asking (after an edit, or before the first question). */
-  prepare(
-    config: RepoQaConfig,
-    callbacks: Pick<AskCallbacks, "signal" | "onStatus"> = {},
-    maxTokens = defaultMaxTokens,
-    question?: string,
-  ): Promise<IngestResult | undefined> {
+  prepare(config: RepoQaConfig, callbacks: Callbacks = {}, maxTokens = defaultMaxTokens, question?: string): Promise<IngestResult | undefined> {
     return this.enqueue(async () => {
       this.lastAsk = { config, maxTokens, question };
-      const { model, packed } = await this.packAndChoose(config, maxTokens, question, callbacks);
-      if (packed.cancelled) return undefined;
-      const meter = new IngestMeter((s) => callbacks.onStatus?.(s));
-      const result = await this.host.request(
-        { type: "ingest", repoContext: packed.text, maxTokens },
-        { signal: callbacks.signal, onProgress: (frame) => meter.update(frame) },
-      );
-      callbacks.onStatus?.({ state: "ready", meter: this.meterOf(model, packed, result.contextSize) });
+      const packed = await this.packFor(config, maxTokens, question, callbacks, true);
+      if (!packed) return undefined;
+      const result = await packed.backend.ingest(packed.repo, maxTokens, callbacks);
+      callbacks.onStatus?.({ state: "ready", meter: this.meterOf(packed, result.contextSize) });
       return result;
     });
   }
 
-  pack(
-    config: RepoQaConfig,
-    callbacks: Pick<AskCallbacks, "signal" | "onStatus"> = {},
-    maxTokens = defaultMaxTokens,
-  ): Promise<PackResult & { readonly budget?: PackBudget }> {
+  pack(config: RepoQaConfig, callbacks: Callbacks = {}, maxTokens = defaultMaxTokens): Promise<ServicePackResult> {
     return this.enqueue(async () => {
-      if (!config.engine.modelPath) return this.runPacker(config, callbacks, undefined);
-      const { packed, budget } = await this.packAndChoose(config, maxTokens, undefined, callbacks, false);
-      return { ...packed, budget };
+      if (!config.engine.modelPath && !config.remote) return this.runPacker(config.pack, undefined, callbacks);
+      const backend = this.backendFor(config);
+      const target = await backend.target(config, callbacks);
+      this.lastInfo = target.model;
+      const budget = packBudget(target, config.pack.budgetTokens, maxTokens);
+      const packed = await this.runPacker({ ...config.pack, budgetTokens: budget.budgetTokens }, target.tokenCounter, callbacks);
+      return { ...packed, ...(target.estimate ? { tokenEstimate: target.estimate } : {}), server: target.model.server, budget };
     });
   }
 
-  /** What the saved KV states take on disk (shown to the user, who can clear them). */
   savedStates(): Promise<SavedStatesInfo> {
     return this.enqueue(async () => {
       const store = await StateStore.open(this.stateDirectory, this.stateCacheBytes);
@@ -151,12 +139,36 @@ export class RepoQa implements RepoQaService {
     });
   }
 
-  /** Deletes every saved KV state; the next question reads the repo again. */
   clearSavedStates(): Promise<void> {
     return this.enqueue(async () => {
       const store = await StateStore.open(this.stateDirectory, this.stateCacheBytes);
       for (const meta of await store.list()) await store.remove(meta.key);
     });
+  }
+
+  onWorkspaceChanged(onStatus?: (status: EngineStatus) => void): Promise<IngestResult | undefined> {
+    clearTimeout(this.changeTimer);
+    this.supersedeChange?.();
+    this.supersedeChange = undefined;
+    const last = this.lastAsk;
+    if (!last || !this.lastInfo) return Promise.resolve(undefined);
+    return new Promise((resolve) => {
+      this.supersedeChange = () => resolve(undefined);
+      this.changeTimer = setTimeout(() => {
+        this.supersedeChange = undefined;
+        this.prepare(last.config, { onStatus }, last.maxTokens, last.question).then(resolve, (error: unknown) => {
+          this.options.log("warn", `re-ingest after an edit failed: ${describeError(error)}`);
+          resolve(undefined);
+        });
+      }, 1000);
+    });
+  }
+
+  async dispose(options: { readonly graceMs?: number } = {}): Promise<void> {
+    clearTimeout(this.changeTimer);
+    this.supersedeChange?.();
+    this.supersedeChange = undefined;
+    await Promise.all([this.local.dispose(options), this.remote?.backend.dispose()]);
   }
 
   private get stateDirectory(): string {
@@ -171,134 +183,147 @@ export class RepoQa implements RepoQaService {
     return this.options.stateCacheBytes ?? 8 * 1024 ** 3;
   }
 
-  /**
-   * Called by a file watcher: after a quiet second, re-packs and evaluates only the changed tail of the prompt, so
-   * the next question starts from a warm cache. Does nothing before the first question.
-   */
-  onWorkspaceChanged(onStatus?: (status: EngineStatus) => void): void {
-    clearTimeout(this.changeTimer);
-    const last = this.lastAsk;
-    if (!last || !this.loaded) return;
-    this.changeTimer = setTimeout(() => {
-      this.prepare(last.config, { onStatus }, last.maxTokens, last.question).catch((error) => this.options.log("warn", `re-ingest after an edit failed: ${describeError(error)}`));
-    }, 1000);
-  }
-
-  async dispose(options: { readonly graceMs?: number } = {}): Promise<void> {
-    clearTimeout(this.changeTimer);
-    await this.host.dispose(options);
-  }
-
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
     const run = this.queue.then(work, work);
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  /**
-   * Resolves the configured model, packs with its tokenizer and a budget of the largest context it (or an extended
-   * copy of it) offers, then loads the model file that fits the packed prompt.
-   */
-  private async packAndChoose(
-    config: RepoQaConfig,
-    maxTokens: number,
-    question: string | undefined,
-    callbacks: Pick<AskCallbacks, "signal" | "onStatus">,
-    loadChoice = true,
-  ): Promise<{ model: ModelInfo; packed: PackResult; budget: PackBudget }> {
-    const basePath = await resolveModelPath({
-      modelPath: config.engine.modelPath,
-      storageDir: this.options.storageDir,
-      host: this.host,
-      signal: callbacks.signal,
-      probeUrl: this.options.probeUrl,
-      onDownload: (f: ProgressFrame) => callbacks.onStatus?.({ state: "downloading", done: f.done, total: f.total }),
-    });
-    let model = this.isLoaded(config, this.loaded?.info.modelPath) ? this.loaded!.info : undefined;
-    let baseContext = this.baseContexts.get(basePath);
-    if (baseContext === undefined || !model) {
-      const base = await this.load(config, basePath, undefined, callbacks);
-      baseContext = base.maxContextSize;
-      this.baseContexts.set(basePath, baseContext);
-      model = base;
+  private backendFor(config: RepoQaConfig): EngineBackend {
+    if (!config.remote) return this.local;
+    const key = remoteKey(config.remote);
+    if (this.remote?.key !== key) {
+      void this.remote?.backend.dispose();
+      const local = this.local;
+      this.remote = {
+        key,
+        backend: new RemoteBackend(config.remote, {
+          log: this.options.log,
+          // A configured GGUF of the same model counts tokens when the server cannot (never the default download).
+          localTokenizer: (c, callbacks) => (c.engine.modelPath ? local.tokenizerOf(c.engine, callbacks) : Promise.resolve(undefined)),
+        }),
+      };
     }
-    const reserve = maxTokens + questionReserveTokens;
-    const limit = await largestContext(basePath, baseContext);
-    const budget = config.pack.budgetTokens ?? limit - reserve;
+    return this.remote.backend;
+  }
+
+  /**
+   * Packs, fits the conversation around the packed repo (./conversationFit.ts: oldest turns first, then a shorter
+   * answer, re-packing with fewer files only as the last resort) and answers. A server that turns the prompt down for
+   * its length says its context size; the backend then knows it, and the repo is packed once more to fit (unless the
+   * budget was given explicitly).
+   */
+  private async askPacked(config: RepoQaConfig, question: AskQuestion, maxTokens: number, callbacks: AskCallbacks) {
+    for (let attempt = 0; ; attempt++) {
+      const fitted = await this.packAndFit(config, question, maxTokens, callbacks);
+      if (!fitted) return undefined;
+      const { packed, conversation } = fitted;
+      const turn = { question: question.question, history: conversation.history, maxTokens: conversation.answerTokens };
+      try {
+        return { packed, fitted: conversation, answer: await packed.backend.ask(packed.repo, turn, callbacks) };
+      } catch (error) {
+        const repack = attempt === 0 && packed.backend.kind === "remote" && config.pack.budgetTokens === undefined;
+        if (!(repack && error instanceof RepoQaError && error.code === "context-overflow" && !error.partialAnswer)) throw error;
+        const learned = await packed.backend.target(config, callbacks);
+        if (learned.contextLimit >= packed.target.contextLimit) throw error;
+        this.options.log("info", `the server's context is ${learned.contextLimit} tokens; packing the repository again to fit`);
+      }
+    }
+  }
+
+  private async packAndFit(
+    config: RepoQaConfig,
+    question: AskQuestion,
+    maxTokens: number,
+    callbacks: AskCallbacks,
+  ): Promise<{ packed: Packed; conversation: FittedConversation } | undefined> {
+    let packed = await this.packFor(config, maxTokens, question.question, callbacks, true);
+    if (!packed) return undefined;
+    const model = packed.target.model;
+    const conversation = await fitConversation(
+      { contextSize: model.maxContextSize, repoTokens: packed.packed.totalTokens ?? 0, question: question.question, history: question.history ?? [], answerTokens: maxTokens },
+      (texts) => packed!.target.tokenCounter.countTokens(texts, callbacks.signal),
+    );
+    if (conversation.repoShortfall > 0) {
+      const budgetTokens = (packed.packed.totalTokens ?? 0) - conversation.repoShortfall;
+      if (budgetTokens <= 0) {
+        throw new RepoQaError(`The question is too long for ${model.name}'s ${model.maxContextSize}-token window; shorten it.`, "context-overflow");
+      }
+      packed = await this.packFor({ ...config, pack: { ...config.pack, budgetTokens } }, conversation.answerTokens, question.question, callbacks, true);
+      if (!packed) return undefined;
+    }
+    return { packed, conversation };
+  }
+
+  private async packFor(config: RepoQaConfig, maxTokens: number, question: string | undefined, callbacks: Callbacks, fit: boolean): Promise<Packed | undefined> {
+    const backend = this.backendFor(config);
+    const target = await backend.target(config, callbacks);
+    this.lastInfo = target.model;
+    const reserve = contextReserve(maxTokens);
+    const budget = packBudget(target, config.pack.budgetTokens, maxTokens).budgetTokens;
     if (budget <= 0) {
       throw new RepoQaError(
-        `The answer reserve (${maxTokens} tokens) leaves no room for the repo in ${model.name}'s ${limit}-token context; lower longropeQa.maxAnswerTokens.`,
+        `The answer reserve (${maxTokens} tokens) leaves no room for the repo in ${target.model.name}'s ${target.contextLimit}-token context; lower longropeQa.maxAnswerTokens (or --max-tokens).`,
         "context-overflow",
       );
     }
-    const packConfig = { ...config, pack: { ...config.pack, budgetTokens: budget, question: question ?? config.pack.question } };
-    const packed = await this.runPacker(packConfig, callbacks, this.host);
-    const budgetInfo = { contextSize: limit, budgetTokens: budget, answerTokens: maxTokens, questionTokens: questionReserveTokens, modelFile: path.basename(basePath) };
-    if (packed.cancelled || !loadChoice) return { model, packed, budget: budgetInfo };
-    const choice = await chooseModel(basePath, baseContext, (packed.totalTokens ?? 0) + reserve);
-    if (!this.isLoaded(config, choice.modelPath)) model = await this.load(config, choice.modelPath, choice.extension, callbacks);
-    return { model, packed, budget: budgetInfo };
+    const packed = await this.runPacker({ ...config.pack, budgetTokens: budget, question: question ?? config.pack.question }, target.tokenCounter, callbacks);
+    if (packed.cancelled) return undefined;
+    if (fit) this.lastInfo = await backend.fit(config, (packed.totalTokens ?? 0) + reserve, callbacks);
+    return { backend, target: { ...target, model: this.lastInfo }, packed, repo: packedRepo(packed.text, packed.totalTokens) };
   }
 
-  private isLoaded(config: RepoQaConfig, modelPath: string | undefined): boolean {
-    const loaded = this.loaded;
-    return !!loaded && !!modelPath && loaded.key === modelKey(config, modelPath) && loaded.pid === this.host.pid && loaded.pid !== undefined;
-  }
-
-  private async load(
-    config: RepoQaConfig,
-    modelPath: string,
-    extension: string | undefined,
-    callbacks: Pick<AskCallbacks, "signal" | "onStatus">,
-  ): Promise<ModelInfo> {
-    callbacks.onStatus?.({ state: "loading", modelPath });
-    const stateCache = this.options.saveStates?.() === false ? undefined : { directory: this.stateDirectory, maxBytes: this.stateCacheBytes, key: await this.stateKey() };
-    const settings = { ...config.engine, modelPath };
-    const loaded = await this.host.request({ type: "loadModel", settings, stateCache }, { signal: callbacks.signal });
-    const info = extension ? { ...loaded, ropeScaling: extension } : loaded;
-    this.loaded = { key: modelKey(config, modelPath), pid: this.host.pid, info, extension };
-    return info;
-  }
-
-  private meterOf(model: ModelInfo, packed: PackResult, contextSize: number | undefined): Extract<EngineStatus, { state: "ready" }>["meter"] {
+  private meterOf(packed: Packed, contextSize: number | undefined): ContextMeter {
+    const model = packed.target.model;
     const size = contextSize ?? model.maxContextSize;
     return {
-      repoTokens: packed.totalTokens ?? 0,
+      repoTokens: packed.packed.totalTokens ?? 0,
       contextSize: size,
       modelName: model.name,
-      modelFile: path.basename(model.modelPath),
+      modelFile: path.basename(model.modelPath) || model.name,
       ropeScaling: model.ropeScaling,
-      filesIncluded: packed.included.length,
-      filesExcluded: packed.excluded.length,
-      kvCacheBytes: model.kvBytesPerToken * size,
+      filesIncluded: packed.packed.included.length,
+      filesExcluded: packed.packed.excluded.length,
+      ...(model.kvBytesPerToken ? { kvCacheBytes: model.kvBytesPerToken * size } : {}),
+      ...(model.server ? { server: model.server } : {}),
+      ...(packed.target.estimate ? { tokensEstimated: true } : {}),
     };
   }
 
-  /** Token counts are cached across packs only under a key naming the tokenizer: the loaded model file, as it is now. */
-  private async tokenCounterOf(host: EngineHost): Promise<TokenCounter> {
-    const modelPath = this.loaded?.info.modelPath;
-    const stats = modelPath ? await stat(modelPath).catch(() => undefined) : undefined;
-    return {
-      cacheKey: stats ? `${modelPath}:${stats.size}:${stats.mtimeMs}` : undefined,
-      countTokens: (texts, signal) => host.countTokens(texts, signal),
-    };
-  }
-
-  private async runPacker(config: RepoQaConfig, callbacks: Pick<AskCallbacks, "signal" | "onStatus">, counter: EngineHost | undefined): Promise<PackResult> {
-    const pack = this.options.pack ?? packWorkspace;
-    return pack({
-      ...config.pack,
-      tokenCounter: counter && (await this.tokenCounterOf(counter)),
+  private runPacker(pack: RepoQaConfig["pack"], tokenCounter: TokenCounter | undefined, callbacks: Callbacks): Promise<PackResult> {
+    const packer = this.options.pack ?? packWorkspace;
+    return packer({
+      ...pack,
+      tokenCounter,
       signal: callbacks.signal,
       onProgress: (p) => callbacks.onStatus?.({ state: "packing", filesSeen: p.filesSeen, tokensSoFar: p.tokensSoFar }),
     });
   }
 }
 
-function cancelledAnswer(): AskResult {
-  return { cancelled: true, text: "", promptTokens: 0, reusedTokens: 0, generatedTokens: 0, ttftMs: 0 };
+/** The budget a pack gets: the given one, else the context minus the answer and question reserves. */
+function packBudget(target: PackTarget, given: number | undefined, maxTokens: number): PackBudget {
+  return {
+    contextSize: target.contextLimit,
+    budgetTokens: given ?? target.contextLimit - contextReserve(maxTokens),
+    answerTokens: maxTokens,
+    questionTokens: questionReserveTokens,
+    modelFile: path.basename(target.model.modelPath) || target.model.name,
+  };
 }
 
-function modelKey(config: RepoQaConfig, modelPath: string): string {
-  return JSON.stringify({ ...config.engine, modelPath });
+/** What shaped one answer: the files read, and what the conversation gave up to fit. */
+function answerContext(packed: Packed, fitted: FittedConversation, answer: AskResult): AnswerContext {
+  const filesRead = packed.packed.included.map((f) => f.path);
+  return {
+    filesRead,
+    filesTotal: filesRead.length + packed.packed.excluded.filter((f) => f.reason === "budget").length,
+    droppedTurns: fitted.droppedTurns,
+    answerTokens: fitted.answerTokens,
+    contextSize: answer.contextSize ?? packed.target.model.maxContextSize,
+  };
+}
+
+function cancelledAnswer(): AskResult {
+  return { cancelled: true, text: "", promptTokens: 0, reusedTokens: 0, generatedTokens: 0, ttftMs: 0 };
 }

@@ -29,11 +29,6 @@ const commands = new Map<string, CommandEntry>([
   ["search", { usage: searchUsage, run: runSearchCommand }],
 ]);
 
-/** Adds a subcommand (used for `eval` and `search`, which live in their own files). */
-export function registerLongropeCommand(name: string, usage: string, run: LongropeCommand): void {
-  commands.set(name, { usage, run });
-}
-
 export function longropeUsage(): string {
   return ["Usage: longrope-qa longrope <command>", ...[...commands.values()].map((c) => `  longrope-qa longrope ${c.usage}`)].join("\n");
 }

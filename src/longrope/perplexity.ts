@@ -7,7 +7,7 @@
 import { attentionScale } from "./factors";
 import { readGgufHeader } from "./gguf/index";
 import type { ModelRopeInfo } from "./modelShape";
-import { floatValue, type PerplexityResult, type RopeVariant } from "./pplProtocol";
+import { floatValue, type PerplexityResult, type PplProgress, type RopeVariant } from "./pplProtocol";
 import type { PplWorker } from "./pplWorker";
 
 export type EvalMethod = "none" | "pi" | "ntk" | "yarn" | "longrope";
@@ -74,7 +74,7 @@ export interface MeasureOptions {
   readonly threads: number;
   readonly scoreLast?: number;
   readonly signal?: AbortSignal;
-  readonly onProgress?: (message: string) => void;
+  readonly onProgress?: (progress: PplProgress) => void;
 }
 
 export function measurePerplexity(

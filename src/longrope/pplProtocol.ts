@@ -1,8 +1,11 @@
 /**
- * The protocol between the LongRoPE tools (eval, search, corpus) and their node-llama-cpp child process, over the
- * Node IPC channel. Same shape as the engine's: each request has an `id`; the worker answers with zero or more
- * `progress` frames and exactly one `done` or `error` frame; `cancel` names the request to abort.
+ * The protocol between the LongRoPE tools (eval, search, corpus) and their node-llama-cpp child process: its
+ * requests, their results and its progress payload. The frames, ids, error codes and cancellation are every worker's
+ * (../util/workerProtocol.ts). A new request type: its interface, a member of `PplRequest`, its result in
+ * `PplResults`, its name in `pplRequestTypes`, and a case in ./worker.ts.
  */
+import { requestGuard, type CancelRequest, type WorkerFrame } from "../util/workerProtocol";
+
 
 /** How the RoPE of the model is changed for one evaluation. */
 export interface RopeVariant {
@@ -53,13 +56,10 @@ export interface PerplexityRequest {
   readonly batchSize?: number;
 }
 
-export interface CancelPplRequest {
-  readonly type: "cancel";
-  readonly id: string;
-  readonly targetId: string;
-}
+export type PplRequest = GenerateStoriesRequest | TokenizeTextRequest | PerplexityRequest | CancelRequest;
 
-export type PplRequest = GenerateStoriesRequest | TokenizeTextRequest | PerplexityRequest | CancelPplRequest;
+export const pplRequestTypes: readonly PplRequest["type"][] = ["generateStories", "tokenize", "perplexity", "cancel"];
+export const isPplRequest = requestGuard<PplRequest>(pplRequestTypes);
 
 export interface PerplexityResult {
   /** Mean negative log-likelihood (nats) over every scored position of every sample. */
@@ -75,24 +75,19 @@ export interface PplResults {
   generateStories: { readonly stories: number[][]; readonly bos: number };
   tokenize: { readonly tokens: number[]; readonly bos: number };
   perplexity: PerplexityResult;
-  cancel: Record<string, never>;
 }
 
-export type PplFrame =
-  | { readonly type: "ready"; readonly pid: number }
-  | { readonly type: "progress"; readonly id: string; readonly message: string }
-  | { readonly type: "done"; readonly id: string; readonly result: PplResults[keyof PplResults] }
-  | { readonly type: "error"; readonly id: string; readonly message: string };
-
-export function isPplRequest(value: unknown): value is PplRequest {
-  const v = value as { type?: unknown; id?: unknown } | null;
-  return typeof v?.id === "string" && ["generateStories", "tokenize", "perplexity", "cancel"].includes(String(v.type));
+/** How far a request is: e.g. perplexity of sample 2 of 3 under "pi ×8". */
+export interface PplProgress {
+  readonly phase: "perplexity" | "generate";
+  readonly done: number;
+  readonly total: number;
+  readonly unit: "samples" | "stories";
+  /** What is being measured, e.g. the variant's label and the sample's length. */
+  readonly label?: string;
 }
 
-export function isPplFrame(value: unknown): value is PplFrame {
-  const v = value as { type?: unknown } | null;
-  return ["ready", "progress", "done", "error"].includes(String(v?.type));
-}
+export type PplFrame = WorkerFrame<PplProgress>;
 
 /**
  * node-llama-cpp sends integer-valued JS numbers as INT overrides, which llama.cpp ignores for float keys; a float

@@ -3,14 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Llama, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
-import type { GenerateStoriesRequest, PerplexityRequest, PplResults, TokenizeTextRequest } from "./pplProtocol";
+import type { GenerateStoriesRequest, PerplexityRequest, PplProgress, PplResults, TokenizeTextRequest } from "./pplProtocol";
 import type { VariantModels } from "./workerModels";
 
 export interface WorkerContext {
   readonly llama: Llama;
   readonly models: VariantModels;
   readonly signal: AbortSignal;
-  readonly progress: (message: string) => void;
+  readonly progress: (progress: PplProgress) => void;
 }
 
 const chunkTokens = 1024;
@@ -57,7 +57,7 @@ export async function measurePerplexity(request: PerplexityRequest, ctx: WorkerC
   let count = 0;
   const perSample: number[] = [];
   for (const [index, tokens] of request.samples.entries()) {
-    ctx.progress(`${variant.label}: sample ${index + 1}/${request.samples.length} (${tokens.length} tokens)`);
+    ctx.progress({ phase: "perplexity", done: index, total: request.samples.length, unit: "samples", label: `${variant.label}, ${tokens.length} tokens` });
     const scoreFrom = request.scoreLast === undefined ? 0 : Math.max(0, tokens.length - 1 - request.scoreLast);
     const part = await sampleNll(tokens as Token[], { scaled, prefixModel, nHat, scoreFrom, request, signal: ctx.signal });
     sum += part.sum;

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, copyFileSync, openSync, ftruncateSync, closeSync, 
 import os from "node:os";
 import path from "node:path";
 import { EngineHost } from "../../src/engine/engineHost";
+import { packedRepo } from "../../src/engine/backend";
 import { checkModelPath, resolveModelPath } from "../../src/engine/modelSource";
 import { RepoQaError } from "../../src/util/errors";
 import { gguf, patchGguf } from "../../src/longrope/gguf/index";
@@ -17,6 +18,7 @@ const workerPath = path.join(root, "dist/engineWorker.mjs");
 const stories = path.resolve(root, "../shared/models/stories260K.gguf");
 const settings = { modelPath: stories, threads: 1 };
 const repoContext = "Once upon a time there was a little girl named Lily. She liked to play in the park with her dog.";
+const repo = packedRepo(repoContext);
 const temp = mkdtempSync(path.join(os.tmpdir(), "engine-test-"));
 const logs: string[] = [];
 let host: EngineHost;
@@ -41,13 +43,24 @@ async function rejection(promise: Promise<unknown>): Promise<RepoQaError> {
   assert.fail("expected the request to fail");
 }
 
+test("the repo text travels once: later requests name it by hash, and an unknown hash is refused, not guessed", async () => {
+  await host.request({ type: "loadModel", settings });
+  const other = packedRepo(`${repoContext} Her dog was called Max.`);
+  const unknown = await rejection(host.request({ type: "ask", repo: { hash: other.hash }, question: "Who is Max?", maxTokens: 4 }));
+  assert.match(unknown.message, /lost the packed repository/);
+  const first = await host.request({ type: "ask", repo: other, question: "Who is Max?", maxTokens: 4 });
+  const byHash = await host.request({ type: "ask", repo: { hash: other.hash }, question: "Who is Max?", maxTokens: 4 });
+  assert.equal(byHash.text, first.text, "the same repo, named by hash, gives the same greedy answer");
+  assert.ok(byHash.reusedTokens >= byHash.promptTokens - 1, `and finds it in the KV cache (${byHash.reusedTokens} of ${byHash.promptTokens})`);
+});
+
 test("streams an answer token by token, with the spaces SentencePiece puts in front of words", async () => {
   const info = await host.request({ type: "loadModel", settings });
   assert.equal(info.trainContextSize, 2048);
   assert.ok(info.kvBytesPerToken > 0);
   const chunks: string[] = [];
   const result = await host.request(
-    { type: "ask", repoContext, question: "What did Lily like?", maxTokens: 24 },
+    { type: "ask", repo, question: "What did Lily like?", maxTokens: 24 },
     { onToken: (text) => chunks.push(text) },
   );
   assert.ok(chunks.length >= 5, `expected several token frames, got ${chunks.length}`);
@@ -62,7 +75,7 @@ test("cancel stops generation within 0.5 s and is an answer, not an error", asyn
   const controller = new AbortController();
   let abortedAt = 0;
   const result = await host.request(
-    { type: "ask", repoContext, question: "Tell me a long story.", maxTokens: 1500 },
+    { type: "ask", repo, question: "Tell me a long story.", maxTokens: 1500 },
     {
       signal: controller.signal,
       onToken: () => {
@@ -80,7 +93,7 @@ test("a killed worker is reported as worker-crashed, and the next request runs o
   await host.request({ type: "loadModel", settings });
   const firstPid = host.pid!;
   const pending = host.request(
-    { type: "ask", repoContext, question: "Tell me a long story.", maxTokens: 1500 },
+    { type: "ask", repo, question: "Tell me a long story.", maxTokens: 1500 },
     { onToken: () => process.kill(firstPid, "SIGKILL") },
   );
   const error = await rejection(pending);
@@ -88,7 +101,7 @@ test("a killed worker is reported as worker-crashed, and the next request runs o
   assert.match(error.message, /killed by SIGKILL/);
   await host.request({ type: "loadModel", settings });
   assert.notEqual(host.pid, firstPid);
-  const again = await host.request({ type: "ask", repoContext, question: "Who is Lily?", maxTokens: 8 });
+  const again = await host.request({ type: "ask", repo, question: "Who is Lily?", maxTokens: 8 });
   assert.equal(again.generatedTokens, 8);
 });
 
@@ -141,7 +154,7 @@ test("a GGUF of an architecture llama.cpp does not know is one sentence naming t
 test("a prompt larger than the context is refused with both numbers, never truncated", async () => {
   await host.request({ type: "loadModel", settings });
   const big = "Lily went to the park and played with her big red ball all day long. ".repeat(200);
-  const error = await rejection(host.request({ type: "ask", repoContext: big, question: "Why?", maxTokens: 64 }));
+  const error = await rejection(host.request({ type: "ask", repo: packedRepo(big), question: "Why?", maxTokens: 64 }));
   assert.equal(error.code, "context-overflow");
   const match = /needs (\d+) tokens plus 64 for the answer, but .* holds 2048 tokens/.exec(error.message);
   assert.ok(match, error.message);

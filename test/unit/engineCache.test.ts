@@ -142,7 +142,11 @@ test("a workspace change re-reads the changed tail in the background; the next q
   const question = { question: "Who is Lily?", maxTokens: 8, history: [] };
   await qa.ask(config, question);
   appendFileSync(newest(), "Then the sun came out again.\n");
-  await new Promise<void>((resolve) => qa.onWorkspaceChanged((s) => s.state === "ready" && resolve()));
+  const statuses: string[] = [];
+  const reingest = await qa.onWorkspaceChanged((s) => statuses.push(s.state));
+  assert.ok(reingest && !reingest.cancelled, `no re-ingest ran (statuses: ${statuses.join(", ")})`);
+  assert.ok(reingest.evaluatedTokens > 0 && reingest.evaluatedTokens < reingest.prefixTokens * 0.25, JSON.stringify(reingest));
+  assert.equal(statuses.at(-1), "ready");
   const next = await qa.ask(config, question);
   assert.ok(next.promptTokens - next.reusedTokens < 20, `reused ${next.reusedTokens} of ${next.promptTokens}`);
 });

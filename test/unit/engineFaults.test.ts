@@ -54,8 +54,11 @@ test("a worker killed mid-answer: the partial answer stays, the error says so, t
       if (tokens.length === 3) process.kill((killed = qa.enginePid!), "SIGKILL");
     },
   });
-  await assert.rejects(asking, (error: unknown) => error instanceof RepoQaError && error.code === "worker-crashed" && /SIGKILL/.test(error.message));
-  assert.ok(tokens.length >= 3, "tokens streamed before the crash were delivered");
+  const error = await asking.then(() => undefined, (e: unknown) => e);
+  assert.ok(error instanceof RepoQaError && error.code === "worker-crashed", String(error));
+  assert.match(error.message, /killed by SIGKILL; .*the answer above is incomplete/);
+  // Whatever streamed before the kill (the kill lands after the third token; more may be in flight) is kept.
+  assert.ok(error.partialAnswer && error.partialAnswer === tokens.join(""), `kept ${JSON.stringify(error.partialAnswer)} of ${JSON.stringify(tokens.join(""))}`);
   assert.equal(statuses.at(-1)?.state, "error");
   const again = await qa.ask(config, { question: "Who is Lily?", maxTokens: 8 });
   assert.equal(again.generatedTokens, 8);

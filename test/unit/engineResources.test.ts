@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { EngineHost } from "../../src/engine/engineHost";
+import { packedRepo } from "../../src/engine/backend";
 import { kvBytesPerToken, planFit, type AttentionShape } from "../../src/engine/memoryPlan";
 import { estimateMemory } from "../../src/engine/memoryEstimate";
 import { StateStore } from "../../src/engine/worker/stateStore";
@@ -17,6 +18,7 @@ const workerPath = path.join(root, "dist/engineWorker.mjs");
 const stories = path.resolve(root, "../shared/models/stories260K.gguf");
 const temp = mkdtempSync(path.join(os.tmpdir(), "engine-resources-"));
 const repoContext = "Once upon a time there was a little girl named Lily. She liked to play in the park with her dog.";
+const repo = packedRepo(repoContext);
 let host: EngineHost;
 
 /** Phi-4-mini: 32 layers, 8 KV heads of dimension 128. */
@@ -64,12 +66,12 @@ test("the loaded model reports its KV bytes per token; a cache type the model ca
   const f16 = await host.request({ type: "loadModel", settings: { modelPath: stories, threads: 1 } });
   // stories260K: 5 layers × 4 KV heads × (8 + 8) dimensions × 2 bytes.
   assert.equal(f16.kvBytesPerToken, 640);
-  const answer = await host.request({ type: "ask", repoContext, question: "Who is Lily?", maxTokens: 12 });
+  const answer = await host.request({ type: "ask", repo, question: "Who is Lily?", maxTokens: 12 });
   assert.equal(answer.generatedTokens, 12);
   const q8 = await host.request({ type: "loadModel", settings: { modelPath: stories, threads: 1, kvCacheType: "q8_0", flashAttention: true } });
   assert.equal(q8.kvBytesPerToken, 340, "K and V in q8_0 (34 bytes per 32 values)");
   await assert.rejects(
-    host.request({ type: "ask", repoContext, question: "Who is Lily?", maxTokens: 12 }),
+    host.request({ type: "ask", repo, question: "Who is Lily?", maxTokens: 12 }),
     { code: "bad-input", message: "llama cannot use a q8_0 KV cache (its attention head dimension 8 is not a multiple of the q8_0 block size 32); set longropeQa.kvCacheType to f16." },
   );
 });

@@ -4,7 +4,7 @@
  */
 import fs from "node:fs/promises";
 import type { GgufFileInfo, GgufInsights, Llama } from "node-llama-cpp";
-import { WorkerError, firstLine } from "./workerError";
+import { RepoQaError, firstLine } from "../../util/errors";
 
 const settingHint = "Set longropeQa.modelPath (or --model) to a GGUF file.";
 
@@ -20,9 +20,9 @@ export async function checkModelFile(llama: Llama, modelPath: string): Promise<C
   try {
     info = await readGgufFileInfo(modelPath, { sourceType: "filesystem" });
   } catch (error) {
-    throw new WorkerError(
-      "model-invalid",
+    throw new RepoQaError(
       `${modelPath} is not a readable GGUF model (${firstLine(error)}). ${settingHint}`,
+      "model-invalid",
       { cause: error },
     );
   }
@@ -33,17 +33,17 @@ export async function checkModelFile(llama: Llama, modelPath: string): Promise<C
     const dataStart = Number(BigInt(first.fileOffset) - BigInt(first.offset));
     const expected = dataStart + insights.modelSize;
     if (size < expected) {
-      throw new WorkerError(
-        "model-invalid",
+      throw new RepoQaError(
         `${modelPath} is truncated (${size} of ${expected} bytes); download it again or ${lowerFirst(settingHint)}`,
+        "model-invalid",
       );
     }
   }
   const architecture = info.metadata.general?.architecture ?? "unknown";
   if (!insights.isSupportedByLlamaCpp) {
-    throw new WorkerError(
-      "model-invalid",
+    throw new RepoQaError(
       `${modelPath} uses the architecture "${architecture}", which this llama.cpp build does not support; ${lowerFirst(settingHint)}`,
+      "model-invalid",
     );
   }
   return { info, insights };
@@ -55,7 +55,7 @@ async function fileSize(modelPath: string): Promise<number> {
     if (!stat.isFile()) throw new Error("not a file");
     return stat.size;
   } catch (error) {
-    throw new WorkerError("model-not-found", `Model file not found: ${modelPath}. ${settingHint}`, { cause: error });
+    throw new RepoQaError(`Model file not found: ${modelPath}. ${settingHint}`, "model-not-found", { cause: error });
   }
 }
 

@@ -1,17 +1,17 @@
 /** Loads the configured model once per settings: the llama.cpp backend (per GPU choice), the checked GGUF, the model. */
 import type { Llama, LlamaModel } from "node-llama-cpp";
-import type { EngineSettings, GpuChoice, ModelInfo } from "../protocol";
-import { kvBytesPerToken, type AttentionShape } from "../memoryPlan";
+import type { GpuChoice, LoadModelSettings, ModelInfo } from "../protocol";
+import { attentionShapeFrom, kvBytesPerToken, type AttentionShape } from "../memoryPlan";
 import { clampThreads } from "../../util/threads";
 import { checkModelFile } from "./ggufCheck";
-import { WorkerError, firstLine } from "./workerError";
+import { RepoQaError, firstLine } from "../../util/errors";
 
 export interface LoadedModel {
   readonly llama: Llama;
   /** Default: on with a GPU backend, off on CPU (slower there for small models). */
   readonly flashAttention: boolean;
   readonly model: LlamaModel;
-  readonly settings: EngineSettings;
+  readonly settings: LoadModelSettings;
   readonly threads: number;
   readonly shape: AttentionShape;
   readonly info: ModelInfo;
@@ -34,15 +34,15 @@ export async function getBackend(gpu: GpuChoice): Promise<Llama> {
     backend = { gpu, llama };
     return llama;
   } catch (error) {
-    throw new WorkerError(
-      "internal",
+    throw new RepoQaError(
       `The GPU backend "${gpu}" cannot start on this machine (${firstLine(error)}); set longropeQa.gpu to "auto" or "cpu".`,
+      "internal",
       { cause: error },
     );
   }
 }
 
-export async function loadModel(settings: EngineSettings, onProgress: (fraction: number) => void): Promise<LoadedModel> {
+export async function loadModel(settings: LoadModelSettings, onProgress: (fraction: number) => void): Promise<LoadedModel> {
   const llama = await getBackend(settings.gpu ?? "auto");
   const { info: gguf, insights } = await checkModelFile(llama, settings.modelPath);
   const threads = clampThreads(settings.threads) || Math.max(1, llama.cpuMathCores);
@@ -51,33 +51,22 @@ export async function loadModel(settings: EngineSettings, onProgress: (fraction:
   try {
     model = await llama.loadModel({
       modelPath: settings.modelPath,
-      gpuLayers: settings.gpuLayers ?? "auto",
+      gpuLayers: settings.vocabOnly ? 0 : (settings.gpuLayers ?? "auto"),
+      vocabOnly: settings.vocabOnly,
       onLoadProgress: onProgress,
     });
   } catch (error) {
     const outOfMemory = /memory|alloc/i.test(String(error));
-    throw new WorkerError(
-      outOfMemory ? "out-of-memory" : "model-invalid",
+    throw new RepoQaError(
       outOfMemory
         ? `Not enough memory to load ${settings.modelPath} (${firstLine(error)}); lower longropeQa.gpuLayers or choose a smaller model.`
         : `llama.cpp could not load ${settings.modelPath} (${firstLine(error)}); set longropeQa.modelPath (or --model) to another GGUF file.`,
+      outOfMemory ? "out-of-memory" : "model-invalid",
       { cause: error },
     );
   }
-  const arch = gguf.architectureMetadata as {
-    block_count?: number;
-    embedding_length?: number;
-    attention?: { head_count?: number | number[]; head_count_kv?: number | number[]; key_length?: number; value_length?: number };
-    rope?: { scaling?: { type?: string; factor?: number } };
-  };
-  const heads = firstNumber(arch.attention?.head_count) ?? 1;
-  const headDim = Math.round((arch.embedding_length ?? 0) / heads);
-  const shape: AttentionShape = {
-    layers: arch.block_count ?? insights.totalLayers,
-    headCountKv: firstNumber(arch.attention?.head_count_kv) ?? heads,
-    keyLength: arch.attention?.key_length ?? headDim,
-    valueLength: arch.attention?.value_length ?? headDim,
-  };
+  const arch = gguf.architectureMetadata as Record<string, unknown> & { rope?: { scaling?: { type?: string; factor?: number } } };
+  const shape = attentionShapeFrom((key) => nestedValue(arch, key), insights.totalLayers);
   const trainContextSize = model.trainContextSize;
   const kvType = settings.kvCacheType ?? "f16";
   const flashAttention = settings.flashAttention ?? llama.gpu !== false;
@@ -94,8 +83,9 @@ export async function loadModel(settings: EngineSettings, onProgress: (fraction:
   return { llama, model, settings, threads, shape, info, flashAttention };
 }
 
-function firstNumber(value: number | number[] | undefined): number | undefined {
-  return Array.isArray(value) ? Math.max(...value) : value;
+/** node-llama-cpp nests architecture metadata by key part: "attention.head_count" is `attention.head_count`. */
+function nestedValue(object: Record<string, unknown>, dottedKey: string): unknown {
+  return dottedKey.split(".").reduce<unknown>((value, part) => (value as Record<string, unknown> | undefined)?.[part], object);
 }
 
 function describeRopeScaling(scaling: { type?: string; factor?: number } | undefined, tensors: string[]): string {
@@ -103,9 +93,4 @@ function describeRopeScaling(scaling: { type?: string; factor?: number } | undef
   if (tensors.includes("rope_freqs.weight")) return "per-dimension RoPE factors (GGUF rope_freqs)";
   if (scaling?.type && scaling.type !== "none") return `${scaling.type}${scaling.factor ? ` ×${scaling.factor}` : ""}`;
   return "none";
-}
-
-export async function disposeBackend(): Promise<void> {
-  await backend?.llama.dispose();
-  backend = undefined;
 }

@@ -12,7 +12,8 @@ import type { LoadedModel } from "./modelLoader";
 import { saveRepoState, tryLoadRepoState } from "./savedState";
 import type { StateStore } from "./stateStore";
 import { rememberLongTexts } from "./rememberingTokenizer";
-import { WorkerError, firstLine } from "./workerError";
+import { commonPrefix } from "./tokenPrefix";
+import { RepoQaError, firstLine } from "../../util/errors";
 
 /**
  * Tokens evaluated between two progress reports (and cancellation checks): the chunk grows (at most 4× a step) or shrinks so
@@ -21,6 +22,9 @@ import { WorkerError, firstLine } from "./workerError";
 export const chunkLimits = { first: 512, max: 16384, targetMs: 300 };
 const contextGranule = 1024;
 const contextMargin = 16;
+
+/** An ask request with the repo text it names. */
+export type AskPrompt = Omit<AskRequest, "type" | "id" | "repo"> & { readonly repoContext: string };
 
 export interface IngestProgress {
   (done: number, total: number): void;
@@ -73,7 +77,7 @@ export class PromptSession {
     };
   }
 
-  async ask(request: AskRequest, signal: AbortSignal, onProgress: IngestProgress, onText: (text: string) => void): Promise<AskResult> {
+  async ask(request: AskPrompt, signal: AbortSignal, onProgress: IngestProgress, onText: (text: string) => void): Promise<AskResult> {
     const started = performance.now();
     const history = buildHistory(request.repoContext, request.history ?? [], request.question);
     const prepared = await this.prepare(history, request.repoContext, request.maxTokens, "all-but-last", signal, onProgress);
@@ -221,17 +225,17 @@ export class PromptSession {
     const { info } = this.loaded;
     const needed = promptTokens + maxTokens + contextMargin;
     if (needed > info.maxContextSize) {
-      throw new WorkerError(
-        "context-overflow",
+      throw new RepoQaError(
         `The prompt needs ${promptTokens} tokens plus ${maxTokens} for the answer, but ${info.name} holds ${info.maxContextSize} tokens; ` +
           "exclude files (longropeQa.exclude) or use a longer-context model.",
+        "context-overflow",
       );
     }
     if (this.sequence && this.sequence.contextSize >= needed) return this.sequence;
     const { settings, threads, flashAttention } = this.loaded;
     const kvProblem = kvTypeProblem(this.loaded.shape, settings.kvCacheType ?? "f16");
     if (kvProblem) {
-      throw new WorkerError("bad-request", `${info.name} cannot use a ${settings.kvCacheType} KV cache (${kvProblem}); set longropeQa.kvCacheType to f16.`);
+      throw new RepoQaError(`${info.name} cannot use a ${settings.kvCacheType} KV cache (${kvProblem}); set longropeQa.kvCacheType to f16.`, "bad-input");
     }
     await this.dispose();
     const contextSize = Math.min(info.maxContextSize, Math.ceil(needed / contextGranule) * contextGranule);
@@ -249,7 +253,7 @@ export class PromptSession {
       });
     } catch (error) {
       const hint = await this.fitHint(contextSize);
-      throw new WorkerError("out-of-memory", `Could not allocate a ${formatTokens(contextSize)}-token context (${firstLine(error)}); ${hint}.`, { cause: error });
+      throw new RepoQaError(`Could not allocate a ${formatTokens(contextSize)}-token context (${firstLine(error)}); ${hint}.`, "out-of-memory", { cause: error });
     }
     this.sequence = this.context.getSequence();
     return this.sequence;
@@ -261,10 +265,10 @@ export class PromptSession {
     const needed = this.loaded.info.kvBytesPerToken * contextSize;
     process.stderr.write(`KV cache estimate: ${formatBytes(needed)} for ${contextSize} tokens (${formatBytes(free)} free)\n`);
     if (needed > free) {
-      throw new WorkerError(
-        "out-of-memory",
+      throw new RepoQaError(
         `A ${formatTokens(contextSize)}-token context needs ${formatBytes(needed)} of KV cache but ${formatBytes(free)} is free; ` +
           `${await this.fitHint(contextSize)} (longropeQa.kvCacheType, or exclude files to shrink the prompt).`,
+        "out-of-memory",
       );
     }
   }
@@ -289,10 +293,4 @@ export function buildHistory(repoContext: string, turns: AskRequest["history"] &
   }
   history.push({ type: "user", text: question }, { type: "model", response: [] });
   return history;
-}
-
-function commonPrefix(a: readonly Token[], b: readonly Token[]): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
 }

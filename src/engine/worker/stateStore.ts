@@ -16,6 +16,7 @@ import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { produceFileAtomically, writeFileAtomically, writeTextAtomically } from "../../util/atomicFile";
+import { commonPrefix } from "./tokenPrefix";
 
 export interface StateMeta {
   readonly key: string;
@@ -186,12 +187,6 @@ export class StateStore {
 function macOf(macKey: Buffer, key: string, family: string, tokens: Uint32Array, bytes: number, kvSha256: string): string {
   const tokensSha256 = createHash("sha256").update(Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength)).digest("hex");
   return createHmac("sha256", macKey).update(JSON.stringify([MAC_VERSION, key, family, tokens.length, bytes, kvSha256, tokensSha256])).digest("hex");
-}
-
-function commonPrefix(a: Uint32Array, b: Uint32Array): number {
-  let i = 0;
-  while (i < a.length && i < b.length && a[i] === b[i]) i++;
-  return i;
 }
 
 async function sizeOf(file: string): Promise<number> {

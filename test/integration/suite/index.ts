@@ -6,6 +6,7 @@
 import type MochaType from "mocha";
 import { currentPhase, requestScreenshot, writeResults, type TestRecord } from "./exchange";
 import { mainPhaseSuites } from "./main.test";
+import { endpointSuites } from "./endpoint.test";
 import { reopenPhaseSuites } from "./reopen.test";
 
 export async function run(): Promise<void> {
@@ -19,8 +20,10 @@ export async function run(): Promise<void> {
   mocha.suite.afterEach(async function () {
     if (this.currentTest?.state === "failed") await requestScreenshot(`failed-${phase}-${++failedCount}`);
   });
-  if (phase === "main") mainPhaseSuites();
-  else reopenPhaseSuites();
+  if (phase === "main") {
+    mainPhaseSuites();
+    endpointSuites();
+  } else reopenPhaseSuites();
 
   const tests: TestRecord[] = [];
   const failures = await new Promise<number>((resolve) => {
