@@ -1,0 +1,67 @@
+// Type-aware lint (`npm run lint`): typescript-eslint's recommendedTypeChecked plus the rules that catch this
+// project's real failure modes: a promise nobody awaits (a rejected ingest lost), a promise where a callback's
+// result is ignored (VS Code event handlers), a condition the types say is always true or false, and `!`.
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+// TODO(lead): two branches are still open and own these paths; lint them once "realmodel" and "longrope" are
+// merged, then delete this block.
+const notYetLinted = [
+  // realmodel
+  "test/unit/cli.test.ts",
+  "bench/**",
+  "scripts/**",
+  "eval/**",
+  "src/engine/worker/promptSession.ts",
+  "src/workspace/format.ts",
+  // longrope
+  "src/longrope/**",
+  "src/commands/extendModel.ts",
+  "test/**/longrope-*.test.ts",
+  "test/**/synthetic-model.test.ts",
+];
+
+export default tseslint.config(
+  {
+    ignores: [
+      "dist/**",
+      "out/**",
+      "node_modules/**",
+      "test/output/**",
+      // Sample repositories the packer reads: data, not this project's code.
+      "test/fixtures/*/**",
+      "**/*.mjs",
+      "**/*.js",
+      "**/*.cjs",
+      ...notYetLinted,
+    ],
+  },
+  js.configs.recommended,
+  tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          // node:test's describe/it return promises the runner itself awaits; awaiting them in a file changes nothing.
+          allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["describe", "it", "test", "suite", "before", "after", "beforeEach", "afterEach"] }],
+        },
+      ],
+      "@typescript-eslint/no-misused-promises": "error",
+      "@typescript-eslint/no-unnecessary-condition": "error",
+      "@typescript-eslint/no-non-null-assertion": "error",
+      "@typescript-eslint/require-await": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+    },
+  },
+  {
+    // Tests, benches and scripts may assert what they just built (`results[0]!`): a wrong guess fails the test at
+    // that line, which is what a test is for; the product code has no such safety net.
+    files: ["test/**", "bench/**", "scripts/**"],
+    rules: { "@typescript-eslint/no-non-null-assertion": "off" },
+  },
+);
