@@ -5,6 +5,7 @@
  * estimate, scaled down by LOW_FACTOR, is already over what is left is skipped uncounted, and files are counted in
  * batches of those that an estimate-driven run of the same greedy would admit next.
  */
+import { elementAt } from "../util/elementAt";
 import type { RankedFile } from "./rank";
 
 /**
@@ -33,6 +34,8 @@ export interface BudgetChoice {
   readonly keep: readonly number[];
   /** Index → why it was left out ("1,234 tokens; lower priority"). */
   readonly dropped: ReadonlyMap<number, string>;
+  /** Exact tokens of the kept files. */
+  readonly tokens: number;
 }
 
 /** The greedy run over `ranked` with `filesBudget` tokens for the files, counting only what may fit. */
@@ -40,12 +43,11 @@ export async function fitBudget(ranked: readonly RankedFile[], filesBudget: numb
   const keep: number[] = [];
   const dropped = new Map<number, string>();
   let used = 0;
-  for (let pos = 0; pos < ranked.length; pos++) {
-    const { index, tier } = ranked[pos]!;
+  for (const [pos, { index, tier }] of ranked.entries()) {
     let tokens = sizing.exact(index);
     if (tokens === undefined && Math.floor(sizing.estimate(index) * LOW_FACTOR) <= filesBudget - used) {
       await sizing.prepare(nextBatch(ranked, pos, filesBudget - used, sizing));
-      tokens = sizing.exact(index)!;
+      tokens = sizing.exact(index);
     }
     if (tokens !== undefined && used + tokens <= filesBudget) {
       used += tokens;
@@ -56,7 +58,7 @@ export async function fitBudget(ranked: readonly RankedFile[], filesBudget: numb
       dropped.set(index, `${size}; ${why}`);
     }
   }
-  return { keep, dropped };
+  return { keep, dropped, tokens: used };
 }
 
 /** Uncounted files from `pos` on that the greedy would admit with estimates, plus those within LOW_FACTOR of fitting. */
@@ -64,7 +66,7 @@ function nextBatch(ranked: readonly RankedFile[], pos: number, left: number, siz
   const batch: number[] = [];
   let chars = 0;
   for (let p = pos; p < ranked.length && left >= 1 && batch.length < BATCH_FILES && chars < BATCH_CHARS; p++) {
-    const i = ranked[p]!.index;
+    const i = elementAt(ranked, p).index;
     const exact = sizing.exact(i);
     if (exact !== undefined) {
       if (exact <= left) left -= exact;
@@ -92,7 +94,7 @@ export async function chooseWithinBudget(
   headerTokensOf: (indices: readonly number[]) => Promise<number>,
 ): Promise<BudgetChoice> {
   const fit = (filesBudget: number) => fitBudget(ranked, filesBudget, sizing);
-  const totalOf = async (c: BudgetChoice) => (await headerTokensOf(c.keep)) + c.keep.reduce((n, i) => n + sizing.exact(i)!, 0);
+  const totalOf = async (c: BudgetChoice) => (await headerTokensOf(c.keep)) + c.tokens;
   let high = budget - (await headerTokensOf([]));
   let choice = await fit(high);
   if ((await totalOf(choice)) <= budget) return choice;

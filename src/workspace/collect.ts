@@ -7,6 +7,7 @@ import type { Dirent } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import type { GlobRules } from "./globRules";
+import { readErrorDetail } from "./guardedRead";
 import { IGNORE_FILE_NAMES, IgnoreStack } from "./ignoreRules";
 import type { ExcludedFile, WorkspaceRoot } from "./types";
 
@@ -36,6 +37,7 @@ interface DirectoryWork {
   /** Posix path from the root; "" for the root. */
   readonly relPath: string;
   readonly ignore: IgnoreStack;
+  readonly realPath: string;
   /** Real paths of this directory and its ancestors, to detect symbolic-link loops. */
   readonly realChain: readonly string[];
 }
@@ -44,26 +46,26 @@ export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: Co
   const display = (rel: string) => (ctx.multiRoot ? `${root.name}/${rel}` : rel);
   const onSkipped = (rel: string, detail: string) => out.excluded.push({ path: display(rel), reason: "ignore-file-skipped", detail });
   const base = IgnoreStack.forRoot(root.path, ctx.defaultExcludes, onSkipped);
-  const pending: DirectoryWork[] = [{ absolutePath: root.path, relPath: "", ignore: base, realChain: [realRoot] }];
-  while (pending.length > 0) {
+  const pending: DirectoryWork[] = [{ absolutePath: root.path, relPath: "", ignore: base, realPath: realRoot, realChain: [realRoot] }];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
     if (ctx.signal?.aborted) return;
-    const dir = pending.pop()!;
     let entries: Dirent[];
     try {
       entries = await readdir(dir.absolutePath, { withFileTypes: true });
     } catch (error) {
-      out.excluded.push({ path: `${display(dir.relPath)}/`, reason: "unreadable", detail: errorDetail(error) });
+      out.excluded.push({ path: `${display(dir.relPath)}/`, reason: "unreadable", detail: readErrorDetail(error) });
       continue;
     }
     const ignoreFiles = entries.filter((e) => IGNORE_FILE_NAMES.includes(e.name)).map((e) => e.name);
-    const ignore = await dir.ignore.child(dir.absolutePath, dir.relPath, ignoreFiles, onSkipped);
+    const ignore = dir.ignore.child(dir.absolutePath, dir.relPath, ignoreFiles, onSkipped);
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const subdirectories: DirectoryWork[] = [];
     for (const entry of entries) {
       const rel = dir.relPath ? `${dir.relPath}/${entry.name}` : entry.name;
       const abs = path.join(dir.absolutePath, entry.name);
       let isDirectory = entry.isDirectory();
-      let realDir: string | undefined;
+      // The entry's real path: its folder's real path and its name, unless it is a link.
+      let realPath = path.join(dir.realPath, entry.name);
       if (entry.isSymbolicLink()) {
         const link = await followLink(abs, ctx.realRoots);
         if ("reason" in link) {
@@ -72,10 +74,8 @@ export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: Co
           continue;
         }
         isDirectory = link.isDirectory;
-        realDir = link.realPath;
-      } else if (isDirectory) {
-        realDir = path.join(dir.realChain[dir.realChain.length - 1]!, entry.name);
-      } else if (!entry.isFile()) {
+        realPath = link.realPath;
+      } else if (!isDirectory && !entry.isFile()) {
         continue; // sockets, FIFOs, devices: not source files
       }
       const verdict = ignore.verdict(rel, isDirectory) ?? ctx.globs.verdict(spellings(rel, display), isDirectory);
@@ -83,10 +83,10 @@ export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: Co
         ctx.onSeen();
         out.excluded.push({ path: isDirectory ? `${display(rel)}/` : display(rel), ...verdict });
       } else if (isDirectory) {
-        if (dir.realChain.includes(realDir!)) {
-          out.excluded.push({ path: `${display(rel)}/`, reason: "symlink-loop", detail: `links back to ${realDir}` });
+        if (dir.realChain.includes(realPath)) {
+          out.excluded.push({ path: `${display(rel)}/`, reason: "symlink-loop", detail: `links back to ${realPath}` });
         } else {
-          subdirectories.push({ absolutePath: abs, relPath: rel, ignore, realChain: [...dir.realChain, realDir!] });
+          subdirectories.push({ absolutePath: abs, relPath: rel, ignore, realPath, realChain: [...dir.realChain, realPath] });
         }
       } else {
         ctx.onSeen();
@@ -112,20 +112,13 @@ async function followLink(abs: string, realRoots: readonly string[]): Promise<Li
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ELOOP") return { reason: "symlink-loop", detail: "the link resolves to itself" };
-    return { reason: "unreadable", detail: code === "ENOENT" ? "broken symbolic link" : errorDetail(error) };
+    return { reason: "unreadable", detail: code === "ENOENT" ? "broken symbolic link" : readErrorDetail(error) };
   }
   const inside = realRoots.some((r) => realPath === r || realPath.startsWith(r.endsWith(path.sep) ? r : r + path.sep));
   if (!inside) return { reason: "symlink-outside", detail: `points to ${realPath}` };
   try {
     return { realPath, isDirectory: (await stat(realPath)).isDirectory() };
   } catch (error) {
-    return { reason: "unreadable", detail: errorDetail(error) };
+    return { reason: "unreadable", detail: readErrorDetail(error) };
   }
-}
-
-export function errorDetail(error: unknown): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e?.code === "ENOENT") return "deleted during the scan";
-  if (e?.code === "EACCES" || e?.code === "EPERM") return "permission denied";
-  return e?.message ?? String(error);
 }

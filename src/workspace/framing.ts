@@ -19,11 +19,13 @@ export function unsafeNameDetail(path: string): string | undefined {
 
 // C0/C1 controls (newline, tab, CR, NEL…), DEL, the line/paragraph separators, bidi controls, zero-width characters,
 // the byte-order mark, and the three characters that end the attribute or start a tag.
+// eslint-disable-next-line no-control-regex -- matching control characters is this pattern's purpose
 const UNSAFE_NAME_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"<>]/u;
 
 function describeChar(char: string): string {
   const named: Record<string, string> = { "\n": "a newline", "\r": "a carriage return", "\t": "a tab", '"': "a double quote", "<": "a <", ">": "a >" };
-  return named[char] ?? `the invisible or control character U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+  // One UTF-16 unit: every character UNSAFE_NAME_CHAR matches is below U+10000.
+  return named[char] ?? `the invisible or control character U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
 }
 
 const MARKER = /<(\\*)(\/?)(file|tree)(?=[\s>/]|$)/gi;

@@ -8,6 +8,7 @@
 import { statSync } from "node:fs";
 import * as path from "node:path";
 import { isGuardedSkip, readGuarded } from "./guardedRead";
+import { elementAt } from "../util/elementAt";
 
 const SMALL_FILE_BYTES = 64 * 1024;
 const CONFIG_BYTES = 1024 * 1024;
@@ -42,11 +43,11 @@ export function coreIgnoreCase(config: string): boolean | undefined {
     const line = raw.replace(/(^|\s)[#;].*$/, "").trim();
     const header = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"[^"]*")?\s*\]\s*(.*)$/.exec(line);
     if (header) {
-      section = header[1]!.toLowerCase();
+      section = elementAt(header, 1).toLowerCase();
       if (!header[2]) continue;
     }
-    const entry = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$/.exec(header ? header[2]! : line);
-    if (section !== "core" || !entry || entry[1]!.toLowerCase() !== "ignorecase") continue;
+    const entry = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$/.exec(header ? elementAt(header, 2) : line);
+    if (section !== "core" || !entry || elementAt(entry, 1).toLowerCase() !== "ignorecase") continue;
     const text = (entry[2] ?? "true").replace(/^"(.*)"$/, "$1").trim().toLowerCase();
     if (["true", "yes", "on", "1"].includes(text)) value = true;
     else if (["false", "no", "off", "0", ""].includes(text)) value = false;
@@ -57,7 +58,7 @@ export function coreIgnoreCase(config: string): boolean | undefined {
 function readGitDirPointer(dotGit: string): string | undefined {
   const text = readSmallText(dotGit);
   const match = text === undefined ? null : /^gitdir:\s*(.+?)\s*$/m.exec(text);
-  return match ? path.resolve(path.dirname(dotGit), match[1]!) : undefined;
+  return match ? path.resolve(path.dirname(dotGit), elementAt(match, 1)) : undefined;
 }
 
 function isFolder(folder: string): boolean {

@@ -70,12 +70,13 @@ export class GlobRules {
     const spent = performance.now() - started;
     this.spentMs.set(glob, (this.spentMs.get(glob) ?? 0) + spent);
     this.totalMs += spent;
-    if (this.totalMs > this.budgetMs) throw this.overBudget();
+    if (this.totalMs > this.budgetMs) throw this.overBudget(glob);
     return matched;
   }
 
-  private overBudget(): RepoQaError {
-    const [slowest] = [...this.spentMs.entries()].sort((a, b) => b[1] - a[1])[0]!;
+  private overBudget(last: CompiledGlob): RepoQaError {
+    let slowest = last;
+    for (const [glob, ms] of this.spentMs) if (ms > (this.spentMs.get(slowest) ?? 0)) slowest = glob;
     return new RepoQaError(
       `Matching the workspace against ${quoteSource(slowest.source)} took over ${this.budgetMs / 1000} s; simplify that pattern.`,
       "bad-input",
@@ -91,7 +92,8 @@ function compileCached(globs: readonly string[], setting: string): readonly Comp
   const cached = compiledCache.get(key);
   if (cached) return cached;
   const compiled = compile(globs, setting);
-  if (compiledCache.size >= MAX_CACHED) compiledCache.delete(compiledCache.keys().next().value!);
+  const oldest = compiledCache.keys().next();
+  if (compiledCache.size >= MAX_CACHED && !oldest.done) compiledCache.delete(oldest.value);
   compiledCache.set(key, compiled);
   return compiled;
 }

@@ -26,10 +26,12 @@ export interface GuardedReadOptions {
   readonly noFollow?: boolean;
 }
 
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+// Windows has neither flag, though @types/node declares both as always present.
+const { O_NONBLOCK, O_NOFOLLOW } = constants as Partial<typeof constants>;
+const OPEN_FLAGS = constants.O_RDONLY | (O_NONBLOCK ?? 0);
 
 export function readGuarded(absolutePath: string, options: GuardedReadOptions): GuardedBytes | GuardedSkip {
-  const flags = OPEN_FLAGS | (options.noFollow ? (constants.O_NOFOLLOW ?? 0) : 0);
+  const flags = OPEN_FLAGS | (options.noFollow ? (O_NOFOLLOW ?? 0) : 0);
   let fd: number;
   try {
     fd = openSync(absolutePath, flags);
@@ -84,10 +86,11 @@ function kindOf(stats: Stats): string {
 }
 
 export function readErrorDetail(error: unknown, noFollow = false): string {
-  const e = error as NodeJS.ErrnoException;
-  if (e?.code === "ENOENT") return "deleted during the scan";
-  if (e?.code === "EACCES" || e?.code === "EPERM") return "permission denied";
-  if (noFollow && e?.code === "ELOOP") return "a symbolic link (not followed, as git does not follow them here)";
-  if (e?.code === "EAGAIN" || e?.code === "EWOULDBLOCK") return "would block (not a regular file)";
-  return e?.message ?? String(error);
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "deleted during the scan";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (noFollow && code === "ELOOP") return "a symbolic link (not followed, as git does not follow them here)";
+  if (code === "EAGAIN" || code === "EWOULDBLOCK") return "would block (not a regular file)";
+  return error.message;
 }

@@ -6,6 +6,8 @@
  * little-endian u32 words: the 20-byte key as five words | last used, hours since 1970 | value offset | value length.
  * Keys sort by their five words (an order of our own, used consistently, not the bytes' order).
  */
+import { elementAt } from "../util/elementAt";
+
 export const KEY_BYTES = 20;
 const KEY_WORDS = 5;
 const WORDS = 8;
@@ -33,9 +35,16 @@ export function keyWords(key: Buffer): Uint32Array {
   return words;
 }
 
+/** `words[i]`; every index here comes from a record count checked against the data's length. */
+function word(words: Uint32Array | Int32Array, i: number): number {
+  const value = words[i];
+  if (value === undefined) throw new RangeError(`word ${i} is outside the table's ${words.length}`);
+  return value;
+}
+
 function compareKey(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number {
   for (let w = 0; w < KEY_WORDS; w++) {
-    const d = a[ai + w]! - b[bi + w]!;
+    const d = word(a, ai + w) - word(b, bi + w);
     if (d !== 0) return d;
   }
   return 0;
@@ -56,12 +65,12 @@ export function findRecord(records: Uint32Array, key: Uint32Array): number {
 }
 
 export function lastUsed(table: Table, record: number): number {
-  return table.records[record * WORDS + USED]!;
+  return word(table.records, record * WORDS + USED);
 }
 
 export function valueOf(table: Table, record: number): Buffer {
-  const offset = table.records[record * WORDS + OFFSET]!;
-  return table.values.subarray(offset, offset + table.records[record * WORDS + LENGTH]!);
+  const offset = word(table.records, record * WORDS + OFFSET);
+  return table.values.subarray(offset, offset + word(table.records, record * WORDS + LENGTH));
 }
 
 export function decodeTable(data: Buffer): Table | undefined {
@@ -87,7 +96,7 @@ export function decodeTable(data: Buffer): Table | undefined {
   Buffer.from(records.buffer).set(data.subarray(at, at + records.byteLength));
   const values = data.subarray(at + records.byteLength);
   for (let r = 0; r < count; r++) {
-    if (records[r * WORDS + OFFSET]! + records[r * WORDS + LENGTH]! > values.length) return undefined;
+    if (word(records, r * WORDS + OFFSET) + word(records, r * WORDS + LENGTH) > values.length) return undefined;
     if (r > 0 && compareKey(records, (r - 1) * WORDS, records, r * WORDS) >= 0) return undefined;
   }
   return { records, values, meta };
@@ -127,22 +136,22 @@ export function mergeTable(disk: Table, pending: Pending, maxEntries: number): O
   const used = new Uint32Array(diskCount + ours.length);
   let n = 0;
   for (let d = 0, o = 0, t = 0; d < diskCount || o < ours.length; ) {
-    const order = d === diskCount ? 1 : o === ours.length ? -1 : compareKey(disk.records, d * WORDS, ours[o]!.key, 0);
+    const order = d === diskCount ? 1 : o === ours.length ? -1 : compareKey(disk.records, d * WORDS, elementAt(ours, o).key, 0);
     if (order >= 0) {
       if (order === 0) d++;
       source[n] = -1 - o++;
       used[n++] = pending.hour;
       continue;
     }
-    while (t < read.length && compareKey(disk.records, d * WORDS, read[t]!, 0) > 0) t++;
-    const wasRead = t < read.length && compareKey(disk.records, d * WORDS, read[t]!, 0) === 0;
+    while (t < read.length && compareKey(disk.records, d * WORDS, elementAt(read, t), 0) > 0) t++;
+    const wasRead = t < read.length && compareKey(disk.records, d * WORDS, elementAt(read, t), 0) === 0;
     source[n] = d;
-    used[n++] = wasRead ? pending.hour : disk.records[d * WORDS + USED]!;
+    used[n++] = wasRead ? pending.hour : word(disk.records, d * WORDS + USED);
     d++;
   }
-  const cutoff = n > maxEntries ? used.slice(0, n).sort()[n - maxEntries]! : 0;
+  const cutoff = n > maxEntries ? word(used.slice(0, n).sort(), n - maxEntries) : 0;
   let cutoffRoom = maxEntries;
-  for (let m = 0; m < n; m++) if (used[m]! > cutoff) cutoffRoom--;
+  for (const u of used.subarray(0, n)) if (u > cutoff) cutoffRoom--;
   const records = new Uint32Array(Math.min(n, maxEntries) * WORDS);
   // Values are copied in runs: disk values that stay adjacent go as one slice.
   const parts: Buffer[] = [];
@@ -155,27 +164,28 @@ export function mergeTable(disk: Table, pending: Pending, maxEntries: number): O
   let r = 0;
   let offset = 0;
   for (let m = 0; m < n; m++) {
-    if (used[m]! < cutoff || (used[m] === cutoff && cutoffRoom-- <= 0)) continue;
-    const s = source[m]!;
+    const u = word(used, m);
+    if (u < cutoff || (u === cutoff && cutoffRoom-- <= 0)) continue;
+    const s = word(source, m);
     const at = r++ * WORDS;
     let length: number;
     if (s >= 0) {
-      for (let w = 0; w < KEY_WORDS; w++) records[at + w] = disk.records[s * WORDS + w]!;
-      const start = disk.records[s * WORDS + OFFSET]!;
-      length = disk.records[s * WORDS + LENGTH]!;
+      records.set(disk.records.subarray(s * WORDS, s * WORDS + KEY_WORDS), at);
+      const start = word(disk.records, s * WORDS + OFFSET);
+      length = word(disk.records, s * WORDS + LENGTH);
       if (start !== runEnd || runEnd === runStart) {
         flushRun();
         runStart = start;
       }
       runEnd = start + length;
     } else {
-      const entry = ours[-1 - s]!;
-      for (let w = 0; w < KEY_WORDS; w++) records[at + w] = entry.key[w]!;
+      const entry = elementAt(ours, -1 - s);
+      records.set(entry.key, at);
       length = entry.value.length;
       flushRun();
       if (length > 0) parts.push(entry.value);
     }
-    records[at + USED] = used[m]!;
+    records[at + USED] = u;
     records[at + OFFSET] = offset;
     records[at + LENGTH] = length;
     offset += length;

@@ -78,21 +78,13 @@ export class IgnoreStack {
 
   with(base: string, source: string, reason: SkipReason, patterns: readonly string[]): IgnoreStack {
     if (patterns.length === 0) return this;
-    const rules = ignore({ allowRelativePaths: true, ignorecase: this.ignoreCase }).add(patterns as string[]);
+    const rules = ignore({ allowRelativePaths: true, ignorecase: this.ignoreCase }).add(patterns);
     return new IgnoreStack(this.ignoreCase, [...this.layers, { base, source, reason, rules }], this.inherited);
   }
 
   /** Stacks the ignore files `present` in `dirAbs` (posix `dirRel` from the root), in IGNORE_FILE_NAMES order. */
-  async child(dirAbs: string, dirRel: string, present: readonly string[], onSkipped?: OnIgnoreFileSkipped): Promise<IgnoreStack> {
-    let stack: IgnoreStack = this;
-    if (dirRel !== "") {
-      const inherited = new Set(this.inherited);
-      for (const layer of this.layers) {
-        const inLayer = layer.base ? relativeTo(layer.base, dirRel) : dirRel;
-        if (inLayer !== undefined && layer.rules.test(`${inLayer}/`).ignored) inherited.add(layer);
-      }
-      if (inherited.size > this.inherited.size) stack = new IgnoreStack(this.ignoreCase, this.layers, inherited);
-    }
+  child(dirAbs: string, dirRel: string, present: readonly string[], onSkipped?: OnIgnoreFileSkipped): IgnoreStack {
+    let stack = this.entering(dirRel);
     for (const name of IGNORE_FILE_NAMES) {
       if (!present.includes(name)) continue;
       const source = dirRel ? `${dirRel}/${name}` : name;
@@ -102,6 +94,17 @@ export class IgnoreStack {
       else stack = stack.with(dirRel, source, "gitignore", patterns.patterns);
     }
     return stack;
+  }
+
+  /** This stack inside `dirRel`: the layers that ignore `dirRel` itself become `inherited`. */
+  private entering(dirRel: string): IgnoreStack {
+    if (dirRel === "") return this;
+    const inherited = new Set(this.inherited);
+    for (const layer of this.layers) {
+      const inLayer = layer.base ? relativeTo(layer.base, dirRel) : dirRel;
+      if (inLayer !== undefined && layer.rules.test(`${inLayer}/`).ignored) inherited.add(layer);
+    }
+    return inherited.size > this.inherited.size ? new IgnoreStack(this.ignoreCase, this.layers, inherited) : this;
   }
 
   /** Why `relPath` (posix, from the root) is ignored, or undefined when it is kept. */

@@ -23,6 +23,7 @@ import { redactSecrets, type RedactedFile } from "./secrets";
 import { SECRET_RULES_VERSION, clearSecretCache } from "./secretScanner";
 import { PackCancelled } from "./tokens";
 import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot } from "./types";
+import { elementAt } from "../util/elementAt";
 
 export type * from "./types";
 export { toPackJson, renderPackReport, type PackJson } from "./report";
@@ -67,7 +68,7 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   for (const [i, root] of options.roots.entries()) {
     const defaultExcludes = options.defaultExcludes ?? true;
     const ctx = { globs, defaultExcludes, realRoots, multiRoot, signal, onSeen: progress.seen };
-    await (overrides.collectRoot ?? collectRoot)(root, realRoots[i]!, ctx, collected);
+    await (overrides.collectRoot ?? collectRoot)(root, elementAt(realRoots, i), ctx, collected);
     checkpoint();
   }
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
@@ -87,22 +88,22 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
 
   let keep = everyFile;
   if (options.budgetTokens !== undefined) {
-    const headerTokensOf = async (indices: readonly number[]) => (await prepared.countTexts([headerOf(read, indices)]))[0]!;
+    const headerTokensOf = (indices: readonly number[]) => prepared.countText(headerOf(read, indices));
     const choice = await chooseWithinBudget(ranked, options.budgetTokens, prepared, headerTokensOf);
     keep = [...choice.keep];
     const over = `over the budget of ${options.budgetTokens} tokens`;
-    for (const [i, why] of choice.dropped) excluded.push({ path: read[i]!.path, reason: "budget", detail: `${why}; ${over}` });
+    for (const [i, why] of choice.dropped) excluded.push({ path: elementAt(read, i).path, reason: "budget", detail: `${why}; ${over}` });
     if (keep.length === 0) throw await budgetTooSmall(options.budgetTokens, prepared);
   }
 
-  const ordered = orderForCache(keep, (i) => read[i]!);
+  const ordered = orderForCache(keep, (i) => elementAt(read, i));
   const header = headerOf(read, ordered);
-  const included = ordered.map((i) => toIncluded(read[i]!, prepared.redacted(i), counter ? prepared.exact(i) : undefined));
+  const included = ordered.map((i) => toIncluded(elementAt(read, i), prepared.redacted(i), counter ? prepared.exact(i) : undefined));
   const text = header + ordered.map((i) => prepared.block(i)).join("");
   progress.done(included.length);
   let result: PackResult = { text, included, excluded };
   if (counter) {
-    const totalTokens = (await prepared.countTexts([header]))[0]! + ordered.reduce((sum, i) => sum + prepared.exact(i)!, 0);
+    const totalTokens = (await prepared.countText(header)) + ordered.reduce((sum, i) => sum + prepared.counted(i), 0);
     result = { ...result, totalTokens };
     if (options.measureFraming) {
       const rawTokens = (await prepared.countTexts(ordered.map((i) => prepared.text(i)))).reduce((a, b) => a + b, 0);
@@ -114,7 +115,7 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
 }
 
 function headerOf(files: readonly TextFile[], indices: readonly number[]): string {
-  return renderHeader(renderTree(indices.map((i) => files[i]!.path)));
+  return renderHeader(renderTree(indices.map((i) => elementAt(files, i).path)));
 }
 
 /** Saves what this pack learned for the next pack or process (never fails the pack: see HashStore.save). */
@@ -176,7 +177,7 @@ async function budgetTooSmall(budget: number, prepared: PreparedFiles): Promise<
     if (prepared.estimate(i) < prepared.estimate(smallest)) smallest = i;
   });
   await prepared.prepare([smallest]);
-  const tokens = Math.min(prepared.exact(smallest)!, ...prepared.files.map((_, i) => prepared.exact(i) ?? Infinity));
+  const tokens = Math.min(prepared.counted(smallest), ...prepared.files.map((_, i) => prepared.exact(i) ?? Infinity));
   return new RepoQaError(
     `The token budget of ${budget} leaves no room for any file (the smallest needs ${tokens} tokens): ` +
       "give the repository more of the context (a model with a longer context, or a shorter answer), or exclude files.",

@@ -13,6 +13,7 @@ import type { SecretRange } from "./secretScanner";
 import { TokenEstimator } from "./tokenEstimate";
 import { PackCancelled, countThroughCache } from "./tokens";
 import type { TokenCounter } from "./types";
+import { elementAt } from "../util/elementAt";
 
 /**
  * Characters per slice of prepare(). Slices bound what one scan and one tokenizer request hold: on the packer bench's
@@ -61,14 +62,21 @@ export class PreparedFiles {
     return this.tokens[i];
   }
 
+  /** Tokens of file i's block, which must have been prepared. */
+  counted(i: number): number {
+    const tokens = this.tokens[i];
+    if (tokens === undefined) throw new Error(`file ${this.file(i).path} was packed before it was counted`);
+    return tokens;
+  }
+
   /** Tokens of file i's block: exact once prepared, else estimated from its length. */
   estimate(i: number): number {
-    const file = this.files[i]!;
+    const file = this.file(i);
     return this.tokens[i] ?? this.estimator.estimate(file.path, blockChars(file));
   }
 
   block(i: number): string {
-    return this.blocks[i] ?? frameFile(this.files[i]!.path, this.redactedFile(i).file.text);
+    return this.blocks[i] ?? frameFile(this.file(i).path, this.redactedFile(i).file.text);
   }
 
   /** File i's text as packed (secrets redacted); only after prepare(). */
@@ -77,7 +85,7 @@ export class PreparedFiles {
   }
 
   chars(i: number): number {
-    return this.files[i]!.text.length;
+    return this.file(i).text.length;
   }
 
   /** File i with its secrets redacted and how many; only after prepare(). */
@@ -92,7 +100,7 @@ export class PreparedFiles {
   async prepare(indices: readonly number[]): Promise<void> {
     const todo = indices.filter((i) => this.tokens[i] === undefined);
     let counting: Promise<void> | undefined;
-    for (const slice of slices(todo, (i) => this.files[i]!.text.length, PIPELINE_CHARS)) {
+    for (const slice of slices(todo, (i) => this.file(i).text.length, PIPELINE_CHARS)) {
       await this.redactAll(slice.filter((i) => !this.redactedFiles[i]));
       const next = this.countSlice(slice);
       next.catch(() => undefined); // awaited below; this only keeps an early failure from counting as unhandled
@@ -103,9 +111,9 @@ export class PreparedFiles {
   }
 
   private async countSlice(slice: readonly number[]): Promise<void> {
-    const blocks = slice.map((i) => (this.blocks[i] ??= frameFile(this.files[i]!.path, this.redactedFile(i).file.text)));
+    const blocks = slice.map((i) => (this.blocks[i] ??= frameFile(this.file(i).path, this.redactedFile(i).file.text)));
     const counts = await this.count(blocks, true);
-    slice.forEach((i, j) => this.record(i, counts[j]!));
+    slice.forEach((i, j) => this.record(i, elementAt(counts, j)));
   }
 
   /** Exact tokens of texts that are not files (the header), through the same cache. */
@@ -113,21 +121,29 @@ export class PreparedFiles {
     return this.count(texts, false);
   }
 
+  async countText(text: string): Promise<number> {
+    return elementAt(await this.count([text], false), 0);
+  }
+
   /** Ratios learned in this pack, for the next one (kept with the counts; only when something new was counted). */
   rememberRatios(): void {
     if (this.tokenized > 0) this.options.counts?.setMeta({ ...this.options.counts.meta, ratios: this.estimator.snapshot() });
   }
 
+  private file(i: number): TextFile {
+    return elementAt(this.files, i);
+  }
+
   private redactedFile(i: number): RedactedFile {
     const r = this.redactedFiles[i];
-    if (!r) throw new Error(`file ${this.files[i]!.path} was framed before its secrets were redacted`);
+    if (!r) throw new Error(`file ${this.file(i).path} was framed before its secrets were redacted`);
     return r;
   }
 
   private record(i: number, tokens: number): void {
     this.tokens[i] = tokens;
     this.tokensSoFar += tokens;
-    const file = this.files[i]!;
+    const file = this.file(i);
     if (this.options.counter) this.estimator.learn(file.path, blockChars(file), tokens);
   }
 
@@ -136,15 +152,15 @@ export class PreparedFiles {
     if (indices.length === 0 || !redactStage) return;
     const pending: number[] = [];
     for (const i of indices) {
-      const known = findings?.get(digest(this.files[i]!.text));
-      if (known) this.redactedFiles[i] = applyFindings(this.files[i]!, known);
+      const known = findings?.get(digest(this.file(i).text));
+      if (known) this.redactedFiles[i] = applyFindings(this.file(i), known);
       else pending.push(i);
     }
     if (pending.length === 0) return;
     this.scanned += pending.length;
-    const results = await redactStage(pending.map((i) => this.files[i]!), signal, this.options.onScanned);
+    const results = await redactStage(pending.map((i) => this.file(i)), signal, this.options.onScanned);
     if (results.length < pending.length || signal?.aborted) throw new PackCancelled();
-    pending.forEach((i, j) => (this.redactedFiles[i] = results[j]!));
+    pending.forEach((i, j) => (this.redactedFiles[i] = elementAt(results, j)));
   }
 
   /** Exact counts through the cache; estimates (block length) when there is no tokenizer. */

@@ -96,8 +96,7 @@ function isBinary(buffer: Buffer): boolean {
   if (buffer.length === 0 || !isBinaryFileSync(buffer, buffer.length)) return false;
   const n = Math.min(buffer.length, SNIFF_BYTES);
   let control = 0;
-  for (let i = 0; i < n; i++) {
-    const b = buffer[i]!;
+  for (const b of buffer.subarray(0, n)) {
     if (b === 0) return true;
     if (b < 8 || (b > 13 && b < 32 && b !== 27)) control++;
   }

@@ -31,12 +31,13 @@ export function readerClass(path: string, rootSegments = 0): ReaderClass {
   const parts = path.toLowerCase().split("/").slice(rootSegments);
   const name = parts[parts.length - 1] ?? "";
   const dirs = parts.slice(0, -1);
+  const [firstDir] = dirs;
   if (dirs.some((d) => FIXTURE_DIRS.has(d)) || /\.snap$/.test(name)) return ReaderClass.Fixtures;
   if (dirs.some((d) => TEST_DIRS.has(d)) || TEST_FILE.test(name)) return ReaderClass.Tests;
   if (dirs.length === 0 && (README.test(name) || MANIFESTS.has(name))) return ReaderClass.Orientation;
   if (dirs.length === 0 && OVERVIEW_DOCS.test(name)) return ReaderClass.EntryPoint;
   if (dirs.length > 0 && dirs.length <= 2 && (README.test(name) || MANIFESTS.has(name))) return ReaderClass.EntryPoint;
-  if (ENTRY_STEMS.test(name) && SOURCE_LIKE.test(name) && (dirs.length === 0 || (dirs.length === 1 && SOURCE_DIRS.has(dirs[0]!)))) {
+  if (ENTRY_STEMS.test(name) && SOURCE_LIKE.test(name) && (firstDir === undefined || (dirs.length === 1 && SOURCE_DIRS.has(firstDir)))) {
     return ReaderClass.EntryPoint;
   }
   if (dirs.some((d) => DOC_DIRS.has(d) || d.startsWith(".")) || name.startsWith(".") || DOC_FILE.test(name)) return ReaderClass.DocsAndConfig;

@@ -7,13 +7,14 @@ import { digest } from "./packCaches";
 import { encodeFindings, type RedactStage } from "./prepared";
 import { redact } from "./secrets";
 import { scanForSecrets } from "./secretScanner";
+import { elementAt } from "../util/elementAt";
 
 export function rememberedRedaction(store: HashStore | undefined): RedactStage {
   return async (files, signal, onUnit) => {
     const findings = await scanForSecrets(files, signal, onUnit);
     if (!findings) return [];
     return files.map((file, i) => {
-      const ranges = findings[i]!;
+      const ranges = elementAt(findings, i);
       store?.set(digest(file.text), encodeFindings(ranges));
       return ranges.length === 0 ? { file, redactions: 0 } : redact(file, ranges);
     });

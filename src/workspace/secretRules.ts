@@ -6,6 +6,7 @@
  * references. Each finding is the secret value's range; the name and the quotes stay in the prompt.
  */
 import type { SecretRange } from "./secretScanner";
+import { elementAt } from "../util/elementAt";
 
 /**
  * Provider tokens in one pass (four separate patterns with lookbehinds cost 3x more); which rule matched is read from
@@ -45,22 +46,22 @@ const LINE_START = /(?:^|\n)[ \t]*(?:export[ \t]+|-[ \t]+)?$/;
 export function ownSecretFindings(text: string): SecretRange[] {
   const ranges: SecretRange[] = [];
   for (const m of text.matchAll(TOKENS)) {
-    const kind = m.findIndex((group, i) => i > 0 && group !== undefined) - 1;
-    const before = m.index > 0 ? text[m.index - 1]! : "";
-    if (ALLOWED_TOKENS.has(m[0]) || (before && TOKEN_BEFORE[kind]!.test(before))) continue;
-    ranges.push({ start: m.index, end: m.index + m[0].length, rule: TOKEN_RULE_NAMES[kind]! });
+    const kind = m.findIndex((group: string | undefined, i) => i > 0 && group !== undefined) - 1;
+    const before = text.charAt(m.index - 1);
+    if (ALLOWED_TOKENS.has(m[0]) || (before && elementAt(TOKEN_BEFORE, kind).test(before))) continue;
+    ranges.push({ start: m.index, end: m.index + m[0].length, rule: elementAt(TOKEN_RULE_NAMES, kind) });
   }
   for (const m of text.matchAll(ASSIGNMENT)) {
-    const quote = m[2]!;
+    const quote = elementAt(m, 2);
     let nameStart = m.index;
-    while (nameStart > 0 && NAME_CHAR.test(text[nameStart - 1]!)) nameStart--;
-    const name = text.slice(nameStart, m.index + m[1]!.length);
+    while (nameStart > 0 && NAME_CHAR.test(text.charAt(nameStart - 1))) nameStart--;
+    const name = text.slice(nameStart, m.index + elementAt(m, 1).length);
     if (!NAME.test(name) || (quote && text[nameStart - 1] !== quote)) continue;
     const at = m.index + m[0].length;
     QUOTED_VALUE.lastIndex = at;
     const quoted = QUOTED_VALUE.exec(text);
     if (quoted) {
-      const value = quoted[2]!;
+      const value = elementAt(quoted, 2);
       if (isCredentialValue(name, value)) ranges.push(rangeOf(quoted.index + quoted[0].lastIndexOf(value), value, name));
       continue;
     }

@@ -16,6 +16,7 @@ import type { SecretLintCoreConfig } from "@secretlint/types";
 import { ownRulesMayFlag, presetMayFlag } from "./secretPrefilter";
 import { ownSecretFindings } from "./secretRules";
 import { contentHash } from "./tokens";
+import { elementAt } from "../util/elementAt";
 
 /**
  * Identifies the rules: findings cached on disk under another version are stale. Bump the suffix when ./secretRules,
@@ -81,10 +82,12 @@ export async function scanForSecrets(
   if (!fresh) return undefined;
   let next = 0;
   return files.map((_, i) => {
-    if (cached[i]) return cached[i]!;
-    const found = fresh[next++]!;
-    if (findingsCache.size >= MAX_CACHED) findingsCache.delete(findingsCache.keys().next().value!);
-    if (useCache) findingsCache.set(hashes[i]!, found);
+    const known = cached[i];
+    if (known) return known;
+    const found = elementAt(fresh, next++);
+    const oldest = findingsCache.keys().next();
+    if (findingsCache.size >= MAX_CACHED && !oldest.done) findingsCache.delete(oldest.value);
+    if (useCache) findingsCache.set(elementAt(hashes, i), found);
     return found;
   });
 }
@@ -107,7 +110,7 @@ async function scanUncached(files: readonly ScannedText[], signal: AbortSignal |
   const { lintSource, config } = await loadSecretlint();
   for (const unit of groupIntoUnits(files, forPreset)) {
     if (signal?.aborted) return undefined;
-    const solo = unit.members.length === 1 ? files[unit.members[0]!]! : undefined;
+    const solo = unit.members.length === 1 ? elementAt(files, elementAt(unit.members, 0)) : undefined;
     const result = await lintSource({
       source: {
         filePath: solo?.absolutePath ?? "scan-batch.txt",
@@ -127,7 +130,7 @@ function groupIntoUnits(files: readonly ScannedText[], indices: readonly number[
   const units: ScanUnit[] = [];
   let open: ScanUnit | undefined;
   indices.forEach((index) => {
-    const file = files[index]!;
+    const file = elementAt(files, index);
     if (file.text === "") return;
     if (file.text.length > SOLO_CHARS || SOLO_NAMES.test(file.path) || file.text.includes("secretlint-disable")) {
       units.push({ members: [index], offsets: [0], content: file.text });
@@ -152,20 +155,21 @@ function groupIntoUnits(files: readonly ScannedText[], indices: readonly number[
  */
 function assignToMember(message: LintMessage, unit: ScanUnit, files: readonly ScannedText[], findings: SecretRange[][]): void {
   let i = unit.offsets.length - 1;
-  while (i > 0 && unit.offsets[i]! > message.range[0]) i--;
-  const fileIndex = unit.members[i]!;
-  const offset = unit.offsets[i]!;
-  const text = files[fileIndex]!.text;
+  while (i > 0 && elementAt(unit.offsets, i) > message.range[0]) i--;
+  const fileIndex = elementAt(unit.members, i);
+  const offset = elementAt(unit.offsets, i);
+  const text = elementAt(files, fileIndex).text;
+  const found = elementAt(findings, fileIndex);
   const rule = message.messageId;
   const value = Object.values(message.data ?? {}).find((v): v is string => typeof v === "string" && v.length >= 8 && text.includes(v));
   if (!value) {
     const start = Math.max(0, message.range[0] - offset);
     const end = Math.min(text.length, message.range[1] - offset);
-    if (end > start) findings[fileIndex]!.push({ start, end, rule });
+    if (end > start) found.push({ start, end, rule });
     return;
   }
   for (let at = text.indexOf(value); at !== -1; at = text.indexOf(value, at + value.length)) {
-    findings[fileIndex]!.push({ start: at, end: at + value.length, rule });
+    found.push({ start: at, end: at + value.length, rule });
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import type { TextFile } from "./readFiles";
 import { scanForSecrets, type SecretRange } from "./secretScanner";
+import { elementAt } from "../util/elementAt";
 
 export interface RedactedFile {
   readonly file: TextFile;
@@ -17,7 +18,10 @@ export interface RedactedFile {
 export async function redactSecrets(files: readonly TextFile[], signal?: AbortSignal, onUnit?: () => void): Promise<RedactedFile[]> {
   const findings = await scanForSecrets(files, signal, onUnit);
   if (!findings) return [];
-  return files.map((file, i): RedactedFile => (findings[i]!.length === 0 ? { file, redactions: 0 } : redact(file, findings[i]!)));
+  return files.map((file, i): RedactedFile => {
+    const ranges = elementAt(findings, i);
+    return ranges.length === 0 ? { file, redactions: 0 } : redact(file, ranges);
+  });
 }
 
 export function redact(file: TextFile, ranges: readonly SecretRange[]): RedactedFile {

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import type { HashStore } from "./hashStore";
 import { digest } from "./packCaches";
 import type { TokenCounter } from "./types";
+import { elementAt } from "../util/elementAt";
 
 /** Texts per tokenizer request: big enough to amortise a round trip to the engine process, small enough to cancel. */
 const BATCH_TEXTS = 512;
@@ -28,19 +29,19 @@ export async function countThroughCache(
   onBatch?: (tokens: number) => void,
 ): Promise<{ counts: number[]; tokenized: number }> {
   const keys = store ? texts.map(digest) : [];
-  const counts = texts.map((_, j) => readCount(store?.get(keys[j]!)));
+  const counts = texts.map((_, j) => readCount(store?.get(elementAt(keys, j))));
   const missing = counts.flatMap((c, j) => (c < 0 ? [j] : []));
   let soFar = counts.reduce((sum, c) => sum + Math.max(c, 0), 0);
   for (let start = 0; start < missing.length; start += BATCH_TEXTS) {
     if (signal?.aborted) throw new PackCancelled();
     const batch = missing.slice(start, start + BATCH_TEXTS);
-    const batchCounts = await counter.countTokens(batch.map((j) => texts[j]!), signal);
+    const batchCounts = await counter.countTokens(batch.map((j) => elementAt(texts, j)), signal);
     if (signal?.aborted) throw new PackCancelled();
     batch.forEach((j, k) => {
-      const n = batchCounts[k]!;
+      const n = elementAt(batchCounts, k);
       counts[j] = n;
       soFar += n;
-      store?.set(keys[j]!, writeCount(n));
+      store?.set(elementAt(keys, j), writeCount(n));
     });
     onBatch?.(soFar);
   }
