@@ -320,7 +320,7 @@ document.body.addEventListener("click", (e) => {
     const text = conversation.messages.find((m) => m.id === id)?.text ?? "";
     if (!text.trim()) return;
     post({ type: "copyText", id: newId(), text });
-    copied(button as HTMLButtonElement);
+    copied(button);
   }
 });
 

@@ -6,6 +6,8 @@
 import DOMPurify, { type Config } from "dompurify";
 import hljs from "highlight.js/lib/common";
 import MarkdownIt from "markdown-it";
+import { makeRoom } from "../src/util/makeRoom";
+import { elementAt } from "../src/util/elementAt";
 
 const HIGHLIGHT_CACHE_LIMIT = 300;
 /** Guessing the language of a large unlabeled block costs more than it is worth on every streamed patch. */
@@ -23,7 +25,7 @@ function highlight(code: string, lang: string): string {
   } catch {
     html = "";
   }
-  if (highlightCache.size >= HIGHLIGHT_CACHE_LIMIT) highlightCache.delete(highlightCache.keys().next().value!);
+  makeRoom(highlightCache, HIGHLIGHT_CACHE_LIMIT);
   highlightCache.set(key, html);
   return html; // "" lets markdown-it escape the code itself
 }
@@ -81,7 +83,8 @@ export function revealInvisibleCharacters(root: Node): number {
     const frag = doc.createDocumentFragment();
     let at = 0;
     for (const m of textNode.data.matchAll(INVISIBLE_CHARS)) {
-      const code = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+      // One UTF-16 unit: every character INVISIBLE_CHARS matches is below U+10000.
+      const code = `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
       const marker = doc.createElement("span");
       marker.className = "invisible-char";
       marker.textContent = code;
@@ -116,7 +119,7 @@ export function findCitations(text: string): CitationMatch[] {
   const out: CitationMatch[] = [];
   for (const m of text.matchAll(CITATION)) {
     const line = Number(m[2]);
-    if (line >= 1) out.push({ index: m.index, text: m[0], path: m[1]!, line });
+    if (line >= 1) out.push({ index: m.index, text: m[0], path: elementAt(m, 1), line });
   }
   return out;
 }
@@ -170,7 +173,7 @@ export function linkCitations(root: Node, stateOf: (path: string) => CitationSta
 export function settleCitations(root: ParentNode, path: string, ok: boolean): void {
   for (const el of Array.from(root.querySelectorAll<HTMLElement>("span.citation.pending"))) {
     if (el.dataset.path !== path) continue;
-    const match: CitationMatch = { index: 0, text: el.textContent ?? "", path, line: Number(el.dataset.line) };
+    const match: CitationMatch = { index: 0, text: el.textContent, path, line: Number(el.dataset.line) };
     el.replaceWith(citationNode(el.ownerDocument, match, ok ? "ok" : "no"));
   }
 }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { defaultMaxTokens, type RemoteEngineConfig, type RepoQaConfig } from "./engine/api";
+import { defaultMaxTokens, type RemoteEngineConfig, type RepoQaConfig, type ServicePackResult } from "./engine/api";
 import { insecureWarning, parseEndpoint } from "./engine/remote/endpoint";
 import { RepoQa } from "./engine/repoQa";
 import { packWorkspace, toPackJson } from "./workspace/index";
@@ -47,47 +47,48 @@ const options = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+type CliValues = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>["values"];
+
 /** A `--model` that names a test model (and is not a file here) is fetched into the cache folder first. */
-async function modelFrom(value: unknown): Promise<string> {
-  if (value === undefined) return "";
-  const given = String(value);
+async function modelFrom(given: string | undefined): Promise<string> {
+  if (given === undefined) return "";
   if (isTestModelName(given) && !existsSync(given)) {
     return fetchTestModel(given, { log: (line) => process.stderr.write(`${line}\n`) });
   }
   return path.resolve(given);
 }
 
-async function configFrom(values: Record<string, unknown>, question?: string): Promise<RepoQaConfig> {
-  const workspace = path.resolve(String(values.workspace ?? process.cwd()));
+async function configFrom(values: CliValues, question?: string): Promise<RepoQaConfig> {
+  const workspace = path.resolve(values.workspace ?? process.cwd());
   const model = await modelFrom(values.model);
   return {
     pack: {
       roots: [{ name: path.basename(workspace), path: workspace }],
-      include: (values.include as string[] | undefined) ?? [],
-      exclude: (values.exclude as string[] | undefined) ?? [],
-      budgetTokens: optionalWholeNumber(values.budget as string | undefined, "--budget"),
+      include: values.include ?? [],
+      exclude: values.exclude ?? [],
+      budgetTokens: optionalWholeNumber(values.budget, "--budget"),
       question,
     },
-    engine: { modelPath: model, threads: optionalWholeNumber(values.threads as string | undefined, "--threads") ?? 0 },
+    engine: { modelPath: model, threads: optionalWholeNumber(values.threads, "--threads") ?? 0 },
     remote: remoteFrom(values),
   };
 }
 
-function remoteFrom(values: Record<string, unknown>): RemoteEngineConfig | undefined {
+function remoteFrom(values: CliValues): RemoteEngineConfig | undefined {
   if (values.endpoint === undefined) {
     if (values["endpoint-model"] !== undefined) throw new Error("--endpoint-model needs --endpoint URL.");
     return undefined;
   }
-  const endpoint = String(values.endpoint);
+  const endpoint = values.endpoint;
   const parsed = parseEndpoint(endpoint);
   if (parsed.insecure) process.stderr.write(`warning: ${insecureWarning(parsed)}\n`);
-  const model = values["endpoint-model"] === undefined ? undefined : String(values["endpoint-model"]);
+  const model = values["endpoint-model"];
   const apiKey = process.env.LONGROPE_QA_API_KEY || undefined;
-  const timeoutSeconds = optionalWholeNumber(values["endpoint-timeout"] as string | undefined, "--endpoint-timeout");
+  const timeoutSeconds = optionalWholeNumber(values["endpoint-timeout"], "--endpoint-timeout");
   return { endpoint, ...(model ? { model } : {}), ...(apiKey ? { apiKey } : {}), ...(timeoutSeconds ? { timeoutMs: timeoutSeconds * 1000 } : {}) };
 }
 
-function newService(values: Record<string, unknown> = {}): RepoQa {
+function newService(values: CliValues = {}): RepoQa {
   return new RepoQa({
     saveStates: () => values["no-saved-states"] !== true,
     workerPath: path.join(__dirname, "engineWorker.mjs"),
@@ -98,7 +99,7 @@ function newService(values: Record<string, unknown> = {}): RepoQa {
   });
 }
 
-async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Promise<T>, values: Record<string, unknown> = {}): Promise<T> {
+async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Promise<T>, values: CliValues = {}): Promise<T> {
   const service = newService(values);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -113,11 +114,11 @@ async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Pro
   }
 }
 
-async function ask(values: Record<string, unknown>, positionals: string[]): Promise<number> {
+async function ask(values: CliValues, positionals: string[]): Promise<number> {
   const question = positionals.join(" ").trim();
   if (!question) throw new Error("Give a question, e.g. longrope-qa ask \"Where is the entry point?\"");
   const config = await configFrom(values, question);
-  const maxTokens = optionalWholeNumber(values["max-tokens"] as string | undefined, "--max-tokens") ?? defaultMaxTokens;
+  const maxTokens = optionalWholeNumber(values["max-tokens"], "--max-tokens") ?? defaultMaxTokens;
   const progress = createProgressPrinter(process.stderr);
   const result = await withService((service, signal) =>
     service.ask(config, { question, maxTokens }, {
@@ -142,20 +143,20 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
   return result.cancelled ? 130 : 0;
 }
 
-async function pack(values: Record<string, unknown>): Promise<number> {
+async function pack(values: CliValues): Promise<number> {
   const config = await configFrom(values);
   const progress = createProgressPrinter(process.stderr);
-  const result = config.engine.modelPath || config.remote
+  const result: ServicePackResult = config.engine.modelPath || config.remote
     ? await withService((service, signal) => service.pack(config, { signal, onStatus: progress.update }))
     : await packWorkspace({ ...config.pack, onProgress: (p) => progress.update({ state: "packing", ...p }) });
   progress.done();
-  if (values.out) await writeFile(String(values.out), result.text, "utf8");
+  if (values.out) await writeFile(values.out, result.text, "utf8");
   if (values.json) {
     process.stdout.write(JSON.stringify(toPackJson(result), null, 2) + "\n");
   } else {
     for (const f of result.included) process.stdout.write(`${f.path}\t${f.bytes} B${f.tokens === undefined ? "" : `\t${f.tokens} tok`}\n`);
     for (const f of result.excluded) process.stdout.write(`- ${f.path}\t${f.reason}\n`);
-    const estimated = "tokenEstimate" in result && result.tokenEstimate ? ` (${result.tokenEstimate})` : "";
+    const estimated = result.tokenEstimate ? ` (${result.tokenEstimate})` : "";
     const tokens = result.totalTokens === undefined ? "" : `, ${result.totalTokens} tokens${estimated}`;
     process.stderr.write(`${result.included.length} files included, ${result.excluded.length} excluded${tokens}\n`);
   }

@@ -6,7 +6,7 @@
 import type { AnswerContext, EngineStatus, RepoAnswer, RepoQaConfig, RepoQaService } from "../engine/api";
 import { Disposable } from "../util/dispose";
 import { describeError, isAbortError, untrustedWorkspaceError } from "../util/errors";
-import { Conversation, messageIds } from "./conversation";
+import { Conversation } from "./conversation";
 import { actionsFor } from "./errorActions";
 import { presentError } from "./errorText";
 import { MAX_LISTED_FILES, type AnswerCoverage, type Attachment, type ChatMessage, type HostMessage, type RestoreFrame } from "./protocol";

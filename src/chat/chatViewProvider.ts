@@ -42,7 +42,7 @@ export class ChatViewProvider extends Disposable implements vscode.WebviewViewPr
           this.view = undefined;
           this.link.reset();
         }
-        subscriptions.forEach((s) => s.dispose());
+        for (const s of subscriptions) s.dispose();
       }),
     ];
   }

@@ -13,7 +13,7 @@ export function presentError(message: string, options: { readonly remote: boolea
     .replace(/\s*\/\s*--[a-z][\w-]*/g, "")
     .replace(/\s+or\s+--[a-z][\w-]*/g, "")
     .replace(/\braise --[a-z][\w-]* or /g, "")
-    .replace(/^([a-z][\w-]*): /, (_, code: string) => `${code[0]!.toUpperCase()}${code.slice(1).replace(/-/g, " ")}: `)
+    .replace(/^([a-z][\w-]*): /, (_, code: string) => `${code.charAt(0).toUpperCase()}${code.slice(1).replace(/-/g, " ")}: `)
     .replace(/^[a-z]/, (c) => c.toUpperCase());
   if (options.remote) text = text.replace(MACHINE_SETTINGS, "$1 in the Remote settings");
   return text;

@@ -208,7 +208,7 @@ export function isAttachment(v: unknown): v is Attachment {
   const a = v as Record<string, unknown>;
   const lines = a.firstLine === undefined ? a.lastLine === undefined : isLine(a.firstLine) && isLine(a.lastLine) && a.lastLine >= a.firstLine;
   return (
-    isText(a.path, 4096) && (a.path as string).length > 0 && lines &&
+    isText(a.path, 4096) && a.path.length > 0 && lines &&
     (a.languageId === undefined || isText(a.languageId, 100)) &&
     (a.text === undefined || isText(a.text, MAX_QUOTE + 100))
   );

@@ -47,8 +47,7 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
   const status = createStatusBarItem();
   const notifier = createProgressNotifier(() => session.stop());
   let welcome: WelcomeInfo | undefined;
-  // Assigned right below; the session posts through the view, the view reads the session's snapshot.
-  let view!: ChatViewProvider;
+  // `view` is declared below the session: the session posts through the view, the view reads the session's snapshot.
   const session = new ChatSession({
     service: deps.service,
     readConfig: deps.readConfig,
@@ -107,7 +106,7 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
       }
     }
   };
-  view = new ChatViewProvider(
+  const view = new ChatViewProvider(
     context.extensionUri,
     () => ({ ...session.snapshot(), welcome }),
     (message) => {
@@ -161,5 +160,5 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
   ];
   refreshWelcome().catch((error: unknown) => log.warn(`Welcome view: ${describeError(error)}`));
   const all = vscode.Disposable.from(...disposables);
-  return { dispose: () => all.dispose(), reportStatus: (s) => session.reportStatus(s) };
+  return { dispose: () => void all.dispose(), reportStatus: (s) => session.reportStatus(s) };
 }

@@ -40,8 +40,9 @@ export function planConversation(size: ConversationSize): ConversationPlan {
   const turnCost = size.turnTokens.map((t) => t + 2 * templateTokens.perMessage);
   let historyTokens = turnCost.reduce((a, b) => a + b, 0);
   let firstTurn = 0;
-  while (firstTurn < turnCost.length && fixed + historyTokens + size.answerTokens > size.contextSize) {
-    historyTokens -= turnCost[firstTurn]!;
+  for (const cost of turnCost) {
+    if (fixed + historyTokens + size.answerTokens <= size.contextSize) break;
+    historyTokens -= cost;
     firstTurn++;
   }
   const room = size.contextSize - fixed - historyTokens;

@@ -239,10 +239,10 @@ export class RepoQa implements RepoQaService {
   ): Promise<{ packed: Packed; conversation: FittedConversation } | undefined> {
     let packed = await this.packFor(config, maxTokens, question.question, callbacks, true);
     if (!packed) return undefined;
-    const model = packed.target.model;
+    const { model, tokenCounter } = packed.target;
     const conversation = await fitConversation(
       { contextSize: model.maxContextSize, repoTokens: packed.packed.totalTokens ?? 0, question: question.question, history: question.history ?? [], answerTokens: maxTokens },
-      (texts) => packed!.target.tokenCounter.countTokens(texts, callbacks.signal),
+      (texts) => tokenCounter.countTokens(texts, callbacks.signal),
     );
     if (conversation.repoShortfall > 0) {
       const budgetTokens = (packed.packed.totalTokens ?? 0) - conversation.repoShortfall;

@@ -10,6 +10,7 @@
 import { minimatch, Minimatch } from "minimatch";
 import { RepoQaError } from "../util/errors";
 import type { PackOptions, SkipReason } from "./types";
+import { makeRoom } from "../util/makeRoom";
 
 export interface GlobVerdict {
   readonly reason: SkipReason;
@@ -92,8 +93,7 @@ function compileCached(globs: readonly string[], setting: string): readonly Comp
   const cached = compiledCache.get(key);
   if (cached) return cached;
   const compiled = compile(globs, setting);
-  const oldest = compiledCache.keys().next();
-  if (compiledCache.size >= MAX_CACHED && !oldest.done) compiledCache.delete(oldest.value);
+  makeRoom(compiledCache, MAX_CACHED);
   compiledCache.set(key, compiled);
   return compiled;
 }

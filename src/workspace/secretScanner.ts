@@ -17,6 +17,7 @@ import { ownRulesMayFlag, presetMayFlag } from "./secretPrefilter";
 import { ownSecretFindings } from "./secretRules";
 import { contentHash } from "./tokens";
 import { elementAt } from "../util/elementAt";
+import { makeRoom } from "../util/makeRoom";
 
 /**
  * Identifies the rules: findings cached on disk under another version are stale. Bump the suffix when ./secretRules,
@@ -85,8 +86,7 @@ export async function scanForSecrets(
     const known = cached[i];
     if (known) return known;
     const found = elementAt(fresh, next++);
-    const oldest = findingsCache.keys().next();
-    if (findingsCache.size >= MAX_CACHED && !oldest.done) findingsCache.delete(oldest.value);
+    makeRoom(findingsCache, MAX_CACHED);
     if (useCache) findingsCache.set(elementAt(hashes, i), found);
     return found;
   });

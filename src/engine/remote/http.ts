@@ -62,7 +62,7 @@ export function send(endpoint: Endpoint, request: HttpRequest): Promise<HttpResp
       req.destroy();
     });
     req.on("error", (error) => {
-      if (request.signal?.aborted) reject(request.signal.reason ?? error);
+      if (request.signal?.aborted) reject(request.signal.reason instanceof Error ? request.signal.reason : error);
       else reject(timedOut ? timeoutError(endpoint, request.idleMs) : networkError(endpoint, error));
     });
     req.end(body);

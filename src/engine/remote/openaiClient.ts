@@ -56,9 +56,10 @@ export class OpenAiClient {
     const body = await this.json("GET", `${this.endpoint.base}/models`, undefined, signal);
     const data = (body as { data?: unknown } | undefined)?.data;
     if (!Array.isArray(data)) throw this.malformed("/models", "no data list");
-    return data.flatMap((m: { id?: unknown; max_model_len?: unknown }) =>
-      typeof m?.id === "string" ? [{ id: m.id, ...(typeof m.max_model_len === "number" ? { maxModelLen: m.max_model_len } : {}) }] : [],
-    );
+    return data.flatMap((item: unknown) => {
+      const m = (item ?? {}) as { id?: unknown; max_model_len?: unknown };
+      return typeof m.id === "string" ? [{ id: m.id, ...(typeof m.max_model_len === "number" ? { maxModelLen: m.max_model_len } : {}) }] : [];
+    });
   }
 
   /** llama-server's context per slot (`/props`), or undefined where the server has no such endpoint. */

@@ -156,9 +156,10 @@ export class RemoteBackend implements EngineBackend {
     return error.code === "interrupted" ? emptyStreamError(this.endpoint, error) : error;
   }
 
-  async dispose(): Promise<void> {
+  dispose(): Promise<void> {
     for (const controller of this.inFlight) controller.abort();
     this.inFlight.clear();
+    return Promise.resolve();
   }
 
   private answer(text: string, chunks: number, usage: ChatUsage, ttftMs: number, cancelled: boolean): AskResult {

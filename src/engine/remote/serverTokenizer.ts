@@ -14,7 +14,7 @@ import type { OpenAiClient } from "./openaiClient";
 export const estimateBytesPerToken = 3;
 
 export function estimatingCounter(): TokenCounter {
-  return { countTokens: async (texts) => texts.map((t) => Math.ceil(Buffer.byteLength(t, "utf8") / estimateBytesPerToken)) };
+  return { countTokens: (texts) => Promise.resolve(texts.map((t) => Math.ceil(Buffer.byteLength(t, "utf8") / estimateBytesPerToken))) };
 }
 
 type Tokenize = (text: string, signal?: AbortSignal) => Promise<number | undefined>;

@@ -13,6 +13,11 @@ export interface CheckedModelFile {
   readonly insights: GgufInsights;
 }
 
+/** `general.*` of a GGUF: node-llama-cpp types it as always there, but a hand-made or hostile file may lack it. */
+export function generalMetadata(info: GgufFileInfo): Partial<GgufFileInfo["metadata"]["general"]> | undefined {
+  return (info.metadata as Partial<GgufFileInfo["metadata"]>).general;
+}
+
 export async function checkModelFile(llama: Llama, modelPath: string): Promise<CheckedModelFile> {
   const { readGgufFileInfo, GgufInsights } = await import("node-llama-cpp");
   const size = await fileSize(modelPath);
@@ -39,7 +44,7 @@ export async function checkModelFile(llama: Llama, modelPath: string): Promise<C
       );
     }
   }
-  const architecture = info.metadata.general?.architecture ?? "unknown";
+  const architecture = generalMetadata(info)?.architecture ?? "unknown";
   if (!insights.isSupportedByLlamaCpp) {
     throw new RepoQaError(
       `${modelPath} uses the architecture "${architecture}", which this llama.cpp build does not support; ${lowerFirst(settingHint)}`,

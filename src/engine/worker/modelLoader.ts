@@ -3,7 +3,7 @@ import type { Llama, LlamaModel } from "node-llama-cpp";
 import type { GpuChoice, LoadModelSettings, ModelInfo } from "../protocol";
 import { attentionShapeFrom, kvBytesPerToken, type AttentionShape } from "../memoryPlan";
 import { clampThreads } from "../../util/threads";
-import { checkModelFile } from "./ggufCheck";
+import { checkModelFile, generalMetadata } from "./ggufCheck";
 import { RepoQaError, firstLine } from "../../util/errors";
 
 export interface LoadedModel {
@@ -72,8 +72,8 @@ export async function loadModel(settings: LoadModelSettings, onProgress: (fracti
   const flashAttention = settings.flashAttention ?? llama.gpu !== false;
   const info: ModelInfo = {
     modelPath: settings.modelPath,
-    name: gguf.metadata.general?.name ?? settings.modelPath.split(/[\\/]/).pop() ?? "model",
-    architecture: gguf.metadata.general?.architecture ?? "unknown",
+    name: generalMetadata(gguf)?.name ?? settings.modelPath.split(/[\\/]/).pop() ?? "model",
+    architecture: generalMetadata(gguf)?.architecture ?? "unknown",
     trainContextSize,
     maxContextSize: settings.maxContextSize ?? trainContextSize,
     gpu: llama.gpu,

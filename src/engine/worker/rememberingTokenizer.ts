@@ -3,6 +3,7 @@
  * special tokens, so with it the packed repo is tokenized once per repo text, not again for every question and probe.
  */
 import type { Token, Tokenizer } from "node-llama-cpp";
+import { makeRoom } from "../../util/makeRoom";
 
 const longText = 4096;
 const rememberedTexts = 4;
@@ -15,7 +16,7 @@ export function rememberLongTexts(tokenizer: Tokenizer): Tokenizer {
     let tokens = memory.get(key);
     if (tokens === undefined) {
       tokens = tokenizer(text, false, options);
-      if (memory.size >= rememberedTexts) memory.delete(memory.keys().next().value!);
+      makeRoom(memory, rememberedTexts);
     } else {
       memory.delete(key);
     }
