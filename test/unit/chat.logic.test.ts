@@ -82,7 +82,7 @@ describe("what the page may post", () => {
       { type: "readTranscript", id: "1" }, { type: "click", id: "1", selector: "#x" }, { type: "__proto__", id: "1" },
       { type: "resolveCitations", id: "1", paths: Array(501).fill("a") },
     ]) {
-      assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad)?.slice(0, 80));
+      assert.equal(parseWebviewMessage(bad), undefined, JSON.stringify(bad).slice(0, 80));
     }
   });
 

@@ -57,7 +57,7 @@ test("a state rewritten together with its checksum is refused and deleted (the M
   const forged = Buffer.alloc(1000, 0x41); // e.g. the KV state of an injected prompt
   writeFileSync(store.kvPath(hex("a")), forged);
   const metaFile = path.join(dir, `${hex("a")}.json`);
-  const meta = JSON.parse(readFileSync(metaFile, "utf8"));
+  const meta = JSON.parse(readFileSync(metaFile, "utf8")) as Record<string, unknown>;
   // What passed before: the bare sha256 of the new bytes, written by whoever wrote the bytes.
   writeFileSync(metaFile, JSON.stringify({ ...meta, sha256: createHash("sha256").update(forged).digest("hex") }));
   assert.equal(await store.findBest("family", wanted, 2), undefined);
@@ -75,7 +75,7 @@ test("rewritten tokens, a state made under another key, and a legacy state witho
 
   const legacy = await storeWithOneState("legacy");
   const metaFile = path.join(legacy.dir, `${hex("a")}.json`);
-  const { mac: _mac, ...rest } = JSON.parse(readFileSync(metaFile, "utf8"));
+  const { mac: _mac, ...rest } = JSON.parse(readFileSync(metaFile, "utf8")) as Record<string, unknown>;
   writeFileSync(metaFile, JSON.stringify({ ...rest, sha256: createHash("sha256").update(Buffer.alloc(1000, 7)).digest("hex") }));
   assert.equal((await legacy.store.list()).length, 1, "listed, so Manage saved states can clear it");
   assert.equal(await legacy.store.findBest("family", Uint32Array.of(1, 2, 3, 4), 2), undefined);
@@ -108,7 +108,7 @@ test("with saving off the KV state stays in memory; with it on, the real worker 
   const memoryFiles = existsSync(memoryDir) ? readdirSync(memoryDir, { recursive: true, encoding: "utf8" }) : [];
   assert.deepEqual(memoryFiles.filter((f) => f.startsWith("kv-states")), [], "nothing of the prompt on disk");
 
-  const saving = new RepoQa({ workerPath, storageDir: path.join(temp, "disk"), log: () => undefined, stateKey: async () => keyA.toString("hex") });
+  const saving = new RepoQa({ workerPath, storageDir: path.join(temp, "disk"), log: () => undefined, stateKey: () => Promise.resolve(keyA.toString("hex")) });
   services.push(saving);
   await saving.prepare(config, {}, 16);
   await saving.dispose();

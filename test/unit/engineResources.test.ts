@@ -103,7 +103,7 @@ test("the state store keeps under its cap by evicting the least recently used, a
   assert.equal(await store.findBest(family, Uint32Array.of(7, 8), 1), undefined);
   await store.save(key("c"), family, Uint32Array.of(5), write(1000));
   assert.deepEqual((await store.list()).map((m) => m.key).sort(), [key("a"), key("c"), key("e")], "b was the least recently used");
-  await assert.rejects(store.save(key("d"), family, Uint32Array.of(1), async () => { throw new Error("killed"); }), /killed/);
+  await assert.rejects(store.save(key("d"), family, Uint32Array.of(1), () => Promise.reject(new Error("killed"))), /killed/);
   assert.equal(existsSync(store.kvPath(key("d"))), false);
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes(".tmp-") || n.endsWith(".partial")), []);
 });

@@ -7,12 +7,16 @@ import { describe, it } from "node:test";
 import { clampThreads } from "../../src/util/threads";
 import { boundedMaxFileBytes, MAX_FILE_BYTES_LIMIT } from "../../src/workspace/readFiles";
 
-const manifest = JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "..", "package.json"), "utf8"));
+interface Manifest {
+  contributes: { configuration: { properties: Record<string, { scope?: string; maximum?: number }> } };
+  capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+}
+const manifest = JSON.parse(readFileSync(path.join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as Manifest;
 const setting = (name: string) => manifest.contributes.configuration.properties[`longropeQa.${name}`];
 
 describe("resource settings are bounded", () => {
   it("threads: machine-scoped (a workspace value is ignored by VS Code) and never past the machine's cores", () => {
-    assert.equal(setting("threads").scope, "machine");
+    assert.equal(setting("threads")?.scope, "machine");
     assert.equal(clampThreads(16, 2), 2, "a workspace's 16 threads made an answer 45x slower on 2 cores");
     assert.equal(clampThreads(100_000), os.availableParallelism(), "100000 spawned ~3,000 threads, then SIGABRT");
     assert.equal(clampThreads(1, 8), 1);
@@ -20,7 +24,7 @@ describe("resource settings are bounded", () => {
   });
 
   it("maxFileBytes: at most 64 MiB in the manifest and in the packer", () => {
-    assert.equal(setting("maxFileBytes").maximum, MAX_FILE_BYTES_LIMIT);
+    assert.equal(setting("maxFileBytes")?.maximum, MAX_FILE_BYTES_LIMIT);
     assert.equal(boundedMaxFileBytes(1e12), MAX_FILE_BYTES_LIMIT);
     assert.equal(boundedMaxFileBytes(Number.POSITIVE_INFINITY), MAX_FILE_BYTES_LIMIT);
     assert.equal(boundedMaxFileBytes(1024), 1024);

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import type { WelcomeInfo } from "../../src/chat/protocol";
-import { launchBrowser, openChatPage, repoRoot } from "./support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot } from "./support/webviewPage";
 
 const welcome: WelcomeInfo = {
   modelFile: "SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -20,12 +20,10 @@ const welcome: WelcomeInfo = {
 };
 
 describe("chat webview: welcome, chips, coverage", { timeout: 60_000 }, () => {
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  before(async () => {
+  const browser = chromiumForSuite();
+  before(() => {
     execFileSync(process.execPath, ["esbuild.mjs", "--only=webview"], { cwd: repoRoot, stdio: "ignore" });
-    browser = await launchBrowser();
   });
-  after(async () => browser?.close());
 
   it("an empty chat welcomes with the model, its window, a Choose-model button and example questions", async () => {
     const chat = await openChatPage(browser.context);
@@ -82,7 +80,7 @@ describe("chat webview: welcome, chips, coverage", { timeout: 60_000 }, () => {
     await chat.send({ type: "citations", id: asked.id, resolved: ["src/greet.ts"] });
     const shown = (await chat.transcript()).messages[0];
     assert.equal(shown?.text, "src/greet.ts:3-5\nWhy does it return?");
-    assert.deepEqual(shown?.links.map((l) => [l.path, l.line]), [["src/greet.ts", 3]], "the chip is a citation of the lines");
+    assert.deepEqual(shown.links.map((l) => [l.path, l.line]), [["src/greet.ts", 3]], "the chip is a citation of the lines");
 
     await chat.send({ type: "prefill", attachment: { path: "src/math.ts" } });
     await page.click("#chips .chip-remove");
@@ -100,9 +98,9 @@ describe("chat webview: welcome, chips, coverage", { timeout: 60_000 }, () => {
     await chat.send({ type: "done", id: "c1", text: "It greets.", cancelled: false, coverage: { read: ["README.md", "src/greet.ts"], readCount: 2, total: 181 }, notes });
     const answer = (await chat.transcript()).messages[1];
     assert.equal(answer?.coverage?.partial, "Read 2 of 181 files — see the context report");
-    assert.equal(answer?.coverage?.summary, "Used 2 files");
-    assert.deepEqual(answer?.coverage?.files, ["README.md", "src/greet.ts"]);
-    assert.deepEqual(answer?.notes, notes);
+    assert.equal(answer.coverage.summary, "Used 2 files");
+    assert.deepEqual(answer.coverage.files, ["README.md", "src/greet.ts"]);
+    assert.deepEqual(answer.notes, notes);
     await page.click("article.assistant .coverage summary");
     await page.click('a.file-link[data-path="src/greet.ts"]');
     const open = (await chat.waitForPosted((m) => m.type === "openCitation")) as { path: string; line: number };

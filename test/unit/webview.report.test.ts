@@ -15,10 +15,10 @@ import type { ReportRequest } from "../../src/commands/reportProtocol";
 import { RepoQa } from "../../src/engine/repoQa";
 import { readReport } from "../support/pageReaders.cjs";
 import { sharedModels } from "./support/models";
-import { launchBrowser, openChatPage, repoRoot } from "./support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot } from "./support/webviewPage";
 
 describe("context report view", { timeout: 120_000 }, () => {
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  const browser = chromiumForSuite();
   let model: ReportModel;
   let temp: string;
   before(async () => {
@@ -34,12 +34,8 @@ describe("context report view", { timeout: 120_000 }, () => {
     } finally {
       await qa.dispose();
     }
-    browser = await launchBrowser();
   });
-  after(async () => {
-    await browser?.close();
-    fs.rmSync(temp, { recursive: true, force: true });
-  });
+  after(() => fs.rmSync(temp, { recursive: true, force: true }));
 
   it("its figures agree: window = repository budget + answer + question; the prompt stays within the budget", () => {
     const [window, prompt, files] = model.figures;

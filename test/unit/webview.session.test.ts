@@ -22,8 +22,9 @@ class MemoryStore implements ChatStore {
   get<T>(key: string): T | undefined {
     return this.values.get(key) as T | undefined;
   }
-  async update(key: string, value: unknown): Promise<void> {
+  update(key: string, value: unknown): Promise<void> {
     this.values.set(key, value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+    return Promise.resolve();
   }
 }
 
@@ -44,7 +45,7 @@ function firstToken(frames: HostMessage[], id: string): Promise<void> {
 
 describe("chat session with the real engine", { timeout: 300_000 }, () => {
   let temp: string;
-  let qa: RepoQa;
+  let qa: RepoQa | undefined; // undefined when before() failed first
   let config: RepoQaConfig;
   let bigConfig: RepoQaConfig;
   before(() => {
@@ -72,7 +73,7 @@ describe("chat session with the real engine", { timeout: 300_000 }, () => {
   function session(store: ChatStore, frames: HostMessage[], options: { trusted?: boolean; config?: () => RepoQaConfig; maxTokens?: number } = {}) {
     const answering: boolean[] = [];
     const s = new ChatSession({
-      service: qa,
+      service: qa!,
       readConfig: options.config ?? (() => config),
       maxTokens: options.maxTokens === undefined ? undefined : () => options.maxTokens!,
       store,
@@ -94,7 +95,7 @@ describe("chat session with the real engine", { timeout: 300_000 }, () => {
     assert.equal(frames[0]!.type, "turnStart");
     const done = framesOf(frames, "done")[0];
     assert.deepEqual(done?.coverage, { read: ["story.txt"], readCount: 1, total: 1 }, "the answer lists the files it read");
-    assert.equal(done?.text, result.text);
+    assert.equal(done.text, result.text);
     assert.equal(tokens.map((t) => t.text).join(""), result.text);
     const ready = framesOf(frames, "status").find((f) => f.status.state === "ready");
     assert.ok(ready?.status.state === "ready" && ready.status.meter.repoTokens > 0);
@@ -151,7 +152,7 @@ describe("chat session with the real engine", { timeout: 300_000 }, () => {
     const started = firstToken(frames, "k");
     const asked = s.ask("Tell me a very long story about the dog.", "k");
     await started;
-    const pid = qa.enginePid;
+    const pid = qa!.enginePid;
     assert.ok(pid, "a worker runs");
     process.kill(pid, "SIGKILL");
     assert.equal(await asked, undefined);
@@ -161,8 +162,8 @@ describe("chat session with the real engine", { timeout: 300_000 }, () => {
     const [answer, failure] = s.transcript.slice(-2);
     assert.deepEqual([answer?.role, answer?.interrupted, answer?.text], ["assistant", true, error.partial]);
     assert.equal(failure?.role, "error");
-    assert.match(failure!.text, /^The engine process/);
-    assert.deepEqual(failure?.actions, ["openLogs"]);
+    assert.match(failure.text, /^The engine process/);
+    assert.deepEqual(failure.actions, ["openLogs"]);
   });
 
   it("ten questions on a 2,048-token model never fail for length; the chat says what it left out", async () => {

@@ -6,8 +6,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
-import { launchBrowser, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
+import { before, describe, it } from "node:test";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
 
 const ANSWER = [
   "## Where the packer starts\n\n",
@@ -34,12 +34,10 @@ async function streamAnswer(chat: ChatPage, id: string, question: string, answer
 const transcriptOf = (chat: ChatPage) => chat.transcript();
 
 describe("chat webview in Chromium", { timeout: 60_000 }, () => {
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  before(async () => {
+  const browser = chromiumForSuite();
+  before(() => {
     execFileSync(process.execPath, ["esbuild.mjs", "--only=webview"], { cwd: repoRoot, stdio: "ignore" });
-    browser = await launchBrowser();
   });
-  after(async () => browser?.close());
 
   it("streams markdown, patches blocks instead of resetting them, and highlights code", async () => {
     const chat = await openChatPage(browser.context);

@@ -8,11 +8,11 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { resolveCitation } from "../../src/chat/citations";
 import { parseWebviewMessage, type WebviewMessage } from "../../src/chat/protocol";
 import { findCitations } from "../../media/render";
-import { launchBrowser, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
 
 const RLO = "\u202E";
 const HOSTILE = [
@@ -34,12 +34,10 @@ async function answer(chat: ChatPage, id: string, text: string): Promise<void> {
 type ResolveRequest = Extract<WebviewMessage, { type: "resolveCitations" }>;
 
 describe("answers cannot deceive the eye", { timeout: 60_000 }, () => {
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  before(async () => {
+  const browser = chromiumForSuite();
+  before(() => {
     execFileSync(process.execPath, ["esbuild.mjs", "--only=webview"], { cwd: repoRoot, stdio: "ignore" });
-    browser = await launchBrowser();
   });
-  after(async () => browser?.close());
 
   it("bidi controls and zero-width characters are shown as markers in text, code and link labels", async () => {
     const chat = await openChatPage(browser.context);

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { after, before, describe, it } from "node:test";
-import { launchBrowser, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
+import { before, describe, it } from "node:test";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
 
 /** Each payload sets window.__xss to its number if it ever runs. */
 export const PAYLOADS: readonly (readonly [name: string, text: string])[] = [
@@ -62,15 +62,13 @@ async function clickEveryLink(chat: ChatPage): Promise<void> {
 }
 
 describe("chat webview XSS", { timeout: 90_000 }, () => {
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  const browser = chromiumForSuite();
   let chat: ChatPage;
   before(async () => {
     execFileSync(process.execPath, ["esbuild.mjs", "--only=webview"], { cwd: repoRoot, stdio: "ignore" });
-    browser = await launchBrowser();
     chat = await openChatPage(browser.context, { csp: "weak" });
     await chat.send({ type: "restore", messages: [], trusted: true });
   });
-  after(async () => browser?.close());
 
   it("positive control: with this CSP an unsanitized payload does run and is detected", async () => {
     const control = await openChatPage(browser.context, { csp: "weak" });

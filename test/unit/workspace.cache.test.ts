@@ -54,7 +54,7 @@ describe("counts and findings across processes", () => {
     const t = makeTree({ "a.ts": "export const a = 1;\n" });
     try {
       const texts: string[] = [];
-      const counter = (cacheKey: string) => ({ cacheKey, countTokens: async (batch: readonly string[]) => (texts.push(...batch), batch.map((s) => s.length)) });
+      const counter = (cacheKey: string) => ({ cacheKey, countTokens: (batch: readonly string[]) => (texts.push(...batch), Promise.resolve(batch.map((s) => s.length))) });
       await packWorkspace({ roots: [{ name: "w", path: t.root }], tokenCounter: counter("tokenizer-a") });
       clearPackCaches();
       await packWorkspace({ roots: [{ name: "w", path: t.root }], tokenCounter: counter("tokenizer-a") });

@@ -69,7 +69,7 @@ describe("the secret pre-filter", () => {
   });
 
   it("the rules version names the installed preset", () => {
-    const preset = JSON.parse(readFileSync(path.join(repo, "node_modules/@secretlint/secretlint-rule-preset-recommend/package.json"), "utf8"));
+    const preset = JSON.parse(readFileSync(path.join(repo, "node_modules/@secretlint/secretlint-rule-preset-recommend/package.json"), "utf8")) as { version: string };
     assert.ok(SECRET_RULES_VERSION.startsWith(`secretlint-preset-recommend@${preset.version}+`), SECRET_RULES_VERSION);
   });
 

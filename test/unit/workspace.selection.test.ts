@@ -114,7 +114,7 @@ describe("packer selection", () => {
       exclude: ["backend/nothing"],
     });
     assert.deepEqual(paths(r), ["backend/server.py", "frontend/app.js"]);
-    assert.match(r.text, /<tree>\nbackend\/\n  server\.py\nfrontend\/\n  app\.js\n<\/tree>/);
+    assert.match(r.text, /<tree>\nbackend\/\n {2}server\.py\nfrontend\/\n {2}app\.js\n<\/tree>/);
     assert.match(r.text, /<file path="frontend\/app\.js">/);
   });
 });

@@ -28,7 +28,7 @@ describe("packWorkspace: the walking slice", () => {
     assert.deepEqual(paths(r), ["README.md", "src/greet.ts", "src/index.ts", "src/math.ts"]);
     assert.ok(r.text.startsWith(`${INSTRUCTION}\n\n<tree>\n`), "the instruction, exactly, then the tree");
     assert.match(INSTRUCTION, /Cite the lines you rely on as path:line \(for example src\/app\.ts:42\)/);
-    assert.match(r.text, /<tree>\nREADME\.md\nsrc\/\n  greet\.ts\n  index\.ts\n  math\.ts\n<\/tree>/);
+    assert.match(r.text, /<tree>\nREADME\.md\nsrc\/\n {2}greet\.ts\n {2}index\.ts\n {2}math\.ts\n<\/tree>/);
     assert.match(r.text, /<file path="src\/math\.ts">\n\/\*\* Adds two numbers\. \*\/\n/);
     assert.ok(r.text.includes("5|\n/** Multiplies two numbers. */"), "line 5 of math.ts carries its number");
   });

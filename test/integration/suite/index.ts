@@ -3,15 +3,13 @@
  * suites of the current phase and writes their results for the runner; rejects when a test failed, which makes
  * the workbench report a non-zero exit code.
  */
-import type MochaType from "mocha";
+import Mocha from "mocha";
 import { currentPhase, requestScreenshot, writeResults, type TestRecord } from "./exchange";
 import { mainPhaseSuites } from "./main.test";
 import { endpointSuites } from "./endpoint.test";
 import { reopenPhaseSuites } from "./reopen.test";
 
 export async function run(): Promise<void> {
-  // mocha stays external to the bundle: resolved from the repo's node_modules at run time.
-  const Mocha = require("mocha") as typeof MochaType;
   const mocha = new Mocha({ ui: "bdd", color: false, reporter: "spec", timeout: 240_000 });
   mocha.suite.emit("pre-require", globalThis, "integration-suite", mocha);
   const phase = currentPhase();
@@ -31,8 +29,8 @@ export async function run(): Promise<void> {
     runner.on("test", (t) => writeResults(phase, tests, t.fullTitle()));
     runner.on("pass", (t) => tests.push({ title: t.fullTitle(), state: "passed", durationMs: t.duration ?? 0 }));
     runner.on("pending", (t) => tests.push({ title: t.fullTitle(), state: "pending", durationMs: 0 }));
-    runner.on("fail", (t, err: Error) =>
-      tests.push({ title: t.fullTitle(), state: "failed", durationMs: t.duration ?? 0, error: err?.stack ?? String(err) }),
+    runner.on("fail", (t, err: unknown) =>
+      tests.push({ title: t.fullTitle(), state: "failed", durationMs: t.duration ?? 0, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
     );
     runner.on("test end", () => writeResults(phase, tests));
   });

@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { after, before } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { chatPageHtml } from "../../../src/chat/html";
 import type { HostMessage, WebviewMessage } from "../../../src/chat/protocol";
@@ -68,6 +69,26 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; close(
     async close() {
       await context.close();
       fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One headless Chromium for the calling describe(): launched in a before() hook, closed in an after() hook even when
+ * the launch or another before() failed (a browser left running would keep the test process alive).
+ */
+export function chromiumForSuite(): { readonly context: BrowserContext } {
+  let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+  before(async () => {
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return {
+    get context() {
+      if (!browser) throw new Error("Chromium did not start: see the suite's before() hook.");
+      return browser.context;
     },
   };
 }
@@ -149,7 +170,7 @@ export async function openChatPage(context: BrowserContext, options: PageOptions
           new Promise<void>((resolve) => {
             const marker = `lrq-test-marker-${Math.random()}`;
             const onMessage = (event: MessageEvent) => {
-              if (event.data?.marker !== marker) return;
+              if ((event.data as { marker?: unknown } | null)?.marker !== marker) return;
               window.removeEventListener("message", onMessage);
               resolve();
             };
