@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { defaultMaxTokens, type RemoteEngineConfig, type RepoQaConfig } from "./engine/api";
 import type { GpuChoice, KvCacheType } from "./engine/protocol";
+import { PromptPaths } from "./workspace/promptPaths";
 import { boundedMaxFileBytes } from "./workspace/readFiles";
 import type { WorkspaceRoot } from "./workspace/types";
 import { clampThreads } from "./util/threads";
@@ -19,23 +20,16 @@ export function workspaceRoots(): WorkspaceRoot[] {
 
 /** The path a file has in the prompt (and in citations), or undefined when it is outside every root. */
 export function promptPathOf(uri: vscode.Uri, roots = workspaceRoots()): string | undefined {
-  if (uri.scheme !== "file") return undefined;
-  for (const root of roots) {
-    const rel = path.relative(root.path, uri.fsPath);
-    if (rel && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) {
-      const posix = rel.split(path.sep).join("/");
-      return roots.length > 1 ? `${root.name}/${posix}` : posix;
-    }
-  }
-  return undefined;
+  return uri.scheme === "file" ? new PromptPaths(roots).ofFile(uri.fsPath) : undefined;
 }
 
 function openEditorPaths(roots: WorkspaceRoot[]): string[] {
   const paths: string[] = [];
+  const promptPaths = new PromptPaths(roots);
   for (const group of vscode.window.tabGroups.all) {
     for (const tab of group.tabs) {
-      if (tab.input instanceof vscode.TabInputText) {
-        const p = promptPathOf(tab.input.uri, roots);
+      if (tab.input instanceof vscode.TabInputText && tab.input.uri.scheme === "file") {
+        const p = promptPaths.ofFile(tab.input.uri.fsPath);
         if (p) paths.push(p);
       }
     }

@@ -3,7 +3,7 @@
  * file inside one of the workspace roots (after resolving `..` and symlinks); anything else stays plain text.
  */
 import * as fs from "node:fs/promises";
-import * as path from "node:path";
+import { PromptPaths, isInsideRoot } from "../workspace/promptPaths";
 import type { WorkspaceRoot } from "../workspace/types";
 
 async function realFile(candidate: string): Promise<string | undefined> {
@@ -15,21 +15,6 @@ async function realFile(candidate: string): Promise<string | undefined> {
   }
 }
 
-function isInside(root: string, file: string): boolean {
-  const rel = path.relative(root, file);
-  // `..hidden.ts` is inside; only `..` itself or `../…` leaves the root.
-  return rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
-}
-
-/** Candidate absolute paths for a cited path, in the order the packer would have named them. */
-function candidates(roots: readonly WorkspaceRoot[], cited: string): string[] {
-  if (path.isAbsolute(cited)) return [cited];
-  const [first, ...rest] = cited.split("/");
-  const named = roots.length > 1 ? roots.find((r) => r.name === first) : undefined;
-  const out = named && rest.length > 0 ? [path.join(named.path, ...rest)] : [];
-  return out.concat(roots.map((r) => path.join(r.path, cited)));
-}
-
 /** The absolute path of the workspace file a citation names, or undefined when it is not one. */
 export async function resolveCitation(roots: readonly WorkspaceRoot[], citedPath: string): Promise<string | undefined> {
   const cited = citedPath.trim().replace(/\\/g, "/").replace(/^\.\//, "");
@@ -37,9 +22,9 @@ export async function resolveCitation(roots: readonly WorkspaceRoot[], citedPath
   const realRoots = (await Promise.all(roots.map((r) => fs.realpath(r.path).catch(() => undefined)))).filter(
     (r): r is string => r !== undefined,
   );
-  for (const candidate of candidates(roots, cited)) {
+  for (const candidate of new PromptPaths(roots).candidates(cited)) {
     const real = await realFile(candidate);
-    if (real && realRoots.some((root) => isInside(root, real))) return real;
+    if (real && realRoots.some((root) => isInsideRoot(root, real))) return real;
   }
   return undefined;
 }

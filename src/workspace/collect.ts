@@ -12,7 +12,7 @@ import { IGNORE_FILE_NAMES, IgnoreStack } from "./ignoreRules";
 import type { ExcludedFile, WorkspaceRoot } from "./types";
 
 export interface Candidate {
-  /** Path as the model sees it (root name first in a multi-root workspace). */
+  /** Path as the model sees it (./promptPaths: the root's label first in a multi-root workspace). */
   readonly path: string;
   readonly absolutePath: string;
 }
@@ -27,7 +27,8 @@ export interface CollectContext {
   readonly defaultExcludes: boolean;
   /** Real paths of every root: where symbolic links may point. */
   readonly realRoots: readonly string[];
-  readonly multiRoot: boolean;
+  /** The prompt path of a posix path relative to this root (./promptPaths). */
+  readonly promptPath: (rel: string) => string;
   readonly signal?: AbortSignal;
   readonly onSeen: () => void;
 }
@@ -43,7 +44,7 @@ interface DirectoryWork {
 }
 
 export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: CollectContext, out: CollectResult) {
-  const display = (rel: string) => (ctx.multiRoot ? `${root.name}/${rel}` : rel);
+  const display = ctx.promptPath;
   const onSkipped = (rel: string, detail: string) => out.excluded.push({ path: display(rel), reason: "ignore-file-skipped", detail });
   const base = IgnoreStack.forRoot(root.path, ctx.defaultExcludes, onSkipped);
   const pending: DirectoryWork[] = [{ absolutePath: root.path, relPath: "", ignore: base, realPath: realRoot, realChain: [realRoot] }];

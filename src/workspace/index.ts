@@ -24,6 +24,7 @@ import { SECRET_RULES_VERSION, clearSecretCache } from "./secretScanner";
 import { PackCancelled } from "./tokens";
 import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot } from "./types";
 import { elementAt } from "../util/elementAt";
+import { PromptPaths } from "./promptPaths";
 
 export type * from "./types";
 export { toPackJson, renderPackReport, type PackJson } from "./report";
@@ -64,10 +65,11 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   const collected: CollectResult = { candidates: [], excluded };
   const realRoots = await resolveRoots(options.roots);
   const globs = new GlobRules(options);
-  const multiRoot = options.roots.length > 1;
+  const promptPaths = new PromptPaths(options.roots);
   for (const [i, root] of options.roots.entries()) {
     const defaultExcludes = options.defaultExcludes ?? true;
-    const ctx = { globs, defaultExcludes, realRoots, multiRoot, signal, onSeen: progress.seen };
+    const promptPath = (rel: string) => promptPaths.inRoot(i, rel);
+    const ctx = { globs, defaultExcludes, realRoots, promptPath, signal, onSeen: progress.seen };
     await (overrides.collectRoot ?? collectRoot)(root, elementAt(realRoots, i), ctx, collected);
     checkpoint();
   }
@@ -82,7 +84,7 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   const findings = redact && !overrides.redactSecrets ? await findingsStore(SECRET_RULES_VERSION) : undefined;
   const redactStage = redact ? (overrides.redactSecrets ?? rememberedRedaction(findings)) : undefined;
   const prepared = new PreparedFiles(read, { counter, counts, findings, redactStage, signal, onScanned: progress.scanned, onTokens: progress.tokens });
-  const ranked = rankFiles(read, { question: options.question, openFiles: options.openFiles, rootSegments: multiRoot ? 1 : 0 });
+  const ranked = rankFiles(read, { question: options.question, openFiles: options.openFiles, rootSegments: promptPaths.rootSegments });
   const everyFile = ranked.map((r) => r.index);
   if (options.budgetTokens === undefined || options.countEveryFile) await prepared.prepare(everyFile);
 

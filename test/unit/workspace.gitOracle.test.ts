@@ -39,7 +39,7 @@ function keptByGit(root: string, tracked = false): string[] {
 
 async function keptByUs(root: string): Promise<string[]> {
   const out: CollectResult = { candidates: [], excluded: [] };
-  const ctx = { globs: new GlobRules({}), defaultExcludes: false, realRoots: [root], multiRoot: false, onSeen: () => undefined };
+  const ctx = { globs: new GlobRules({}), defaultExcludes: false, realRoots: [root], promptPath: (rel: string) => rel, onSeen: () => undefined };
   await collectRoot({ name: "w", path: root }, root, ctx, out);
   return out.candidates.map((c) => c.path).filter((p) => p !== ".git" && !p.startsWith(".git/")).sort();
 }
