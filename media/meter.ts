@@ -1,6 +1,7 @@
 /** The context meter (repo tokens / context size, model, RoPE scaling) and the engine status line. */
 import type { EngineStatus } from "../src/engine/api";
-import { describeStatus, formatTokens } from "../src/chat/statusText";
+import { describeStatus } from "../src/chat/statusText";
+import { formatTokens } from "../src/util/formatTokens";
 
 export function showMeter(header: HTMLElement, status: EngineStatus | undefined): void {
   // After a failure (or New chat) the last figures may describe another model: they go, not stay stale.

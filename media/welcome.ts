@@ -1,6 +1,6 @@
 /** The empty chat: the model it will use, a way to choose one, what will be read, and questions to start with. */
 import type { WelcomeInfo } from "../src/chat/protocol";
-import { formatTokens } from "../src/chat/statusText";
+import { formatTokens } from "../src/util/formatTokens";
 
 export const EXAMPLE_QUESTIONS = [
   "What does this repository do, and where does it start?",

@@ -11,7 +11,7 @@ import { actionsFor } from "./errorActions";
 import { presentError } from "./errorText";
 import { MAX_LISTED_FILES, type AnswerCoverage, type Attachment, type ChatMessage, type HostMessage, type RestoreFrame } from "./protocol";
 import { quoteForModel } from "./quote";
-import { formatTokens } from "./statusText";
+import { formatTokens } from "../util/formatTokens";
 
 /** The part of `vscode.Memento` the session uses (`context.workspaceState`). */
 export interface ChatStore {

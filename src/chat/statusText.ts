@@ -1,11 +1,7 @@
 /** One wording of the engine state for the status bar and the chat page (pure; the webview bundles it too). */
 import type { ContextMeter, EngineStatus } from "../engine/api";
+import { formatTokens } from "../util/formatTokens";
 
-export function formatTokens(n: number): string {
-  if (n < 10_000) return n.toLocaleString("en-US");
-  if (n < 100_000) return `${(n / 1000).toFixed(1).replace(/\.0$/, "")}k`;
-  return `${Math.round(n / 1000)}k`;
-}
 
 function percent(done: number, total: number): string {
   return total > 0 ? `${Math.min(100, Math.floor((done / total) * 100))}%` : "";

@@ -16,7 +16,7 @@ export interface MemoryEstimate {
   readonly modelBytes: number;
   readonly availableBytes: number;
   readonly fits: boolean;
-  /** Empty when it fits; e.g. "q4_0 KV cache or a 96k context". */
+  /** Empty when it fits; e.g. "q4_0 KV cache or a 96k-token context". */
   readonly suggestion: string;
 }
 

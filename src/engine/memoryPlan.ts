@@ -3,6 +3,7 @@
  * context does not fit. Pure functions: the worker feeds them GGUF metadata and free memory.
  */
 import type { KvCacheType } from "./protocol";
+import { formatTokens } from "../util/formatTokens";
 
 /** Bytes per element of each KV-cache type (ggml block sizes: q8_0 = 34 B / 32, q4_0 = 18 B / 32). */
 export const kvElementBytes: Readonly<Record<KvCacheType, number>> = { f16: 2, q8_0: 34 / 32, q4_0: 18 / 32 };
@@ -58,7 +59,7 @@ export interface FitQuestion {
 export interface FitAnswer {
   readonly fits: boolean;
   readonly neededBytes: number;
-  /** Empty when it fits; otherwise e.g. "q4_0 KV cache or a 96k context". */
+  /** Empty when it fits; otherwise e.g. "q4_0 KV cache or a 96k-token context". */
   readonly suggestion: string;
 }
 
@@ -75,13 +76,12 @@ export function planFit(question: FitQuestion): FitAnswer {
     }
   }
   const fittingTokens = Math.floor(availableBytes / kvBytesPerToken(shape, type) / 1024) * 1024;
-  if (fittingTokens > 0) options.push(`a ${formatTokens(fittingTokens)} context`);
+  if (fittingTokens > 0) options.push(`a ${formatTokens(fittingTokens)}-token context`);
   return { fits: false, neededBytes, suggestion: options.join(" or ") };
 }
 
-export function formatTokens(tokens: number): string {
-  return tokens >= 1024 && tokens % 1024 === 0 ? `${tokens / 1024}k` : String(tokens);
-}
+// TODO(lead): promptSession.ts (realmodel's branch) imports formatTokens from here; import it from util after the merge.
+export { formatTokens };
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;

@@ -47,9 +47,9 @@ test("when a context does not fit, the plan names what does", () => {
   const tooBig = planFit({ shape: phi4mini, type: "f16", contextTokens: 131072, availableBytes: 12 * gib });
   assert.equal(tooBig.fits, false);
   assert.equal(tooBig.neededBytes, 16 * gib);
-  assert.equal(tooBig.suggestion, "q8_0 KV cache or a 96k context");
+  assert.equal(tooBig.suggestion, "q8_0 KV cache or a 96k-token context");
   const onlyQ4 = planFit({ shape: phi4mini, type: "f16", contextTokens: 131072, availableBytes: 5 * gib });
-  assert.equal(onlyQ4.suggestion, "q4_0 KV cache or a 40k context");
+  assert.equal(onlyQ4.suggestion, "q4_0 KV cache or a 40k-token context");
 });
 
 test("the estimate before loading reads the GGUF header: bytes per token × tokens, and what fits", async () => {
@@ -59,7 +59,7 @@ test("the estimate before loading reads the GGUF header: bytes per token × toke
   assert.ok(estimate.fits);
   const tight = await estimateMemory(stories, 2048, "f16", estimate.modelBytes + 640 * 1024);
   assert.equal(tight.fits, false);
-  assert.equal(tight.suggestion, "a 1k context", "no quantized cache: its head dimension 8 does not fit a block of 32");
+  assert.equal(tight.suggestion, "a 1,024-token context", "no quantized cache: its head dimension 8 does not fit a block of 32");
 });
 
 test("the loaded model reports its KV bytes per token; a cache type the model cannot use is one sentence", async () => {

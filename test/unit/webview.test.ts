@@ -222,7 +222,7 @@ describe("chat webview in Chromium", { timeout: 60_000 }, () => {
     assert.equal(await page.textContent("#status"), "Reading the repository 25%, 3 s left…");
     await chat.send({ type: "status", status: { state: "ready", meter } });
     await page.waitForSelector("#meter:not([hidden])");
-    assert.equal(await page.textContent("#meter .meter-numbers"), "48.2k / 131k tokens");
+    assert.equal(await page.textContent("#meter .meter-numbers"), "48.2k / 128k tokens");
     assert.equal(await page.textContent("#meter .meter-model"), "Phi-4-mini-instruct-Q4_K_M.gguf", "the meter names the model file, not the GGUF's architecture");
     assert.equal(await page.textContent("#meter .meter-rope"), "RoPE: LongRoPE long factors (GGUF)");
     assert.equal(await page.textContent("#status"), "");
