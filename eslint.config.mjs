@@ -21,6 +21,11 @@ const notYetLinted = [
   "test/**/synthetic-model.test.ts",
 ];
 
+// Objects every extension in the host shares: src/ never writes to them (#15 item 10: the secret scanner once replaced
+// performance.mark for all of them). process.exitCode is the CLI's own process.
+const sharedGlobals = "/^(globalThis|global|window|self|performance|console|process|Buffer|Math|JSON|Date|Promise|Array|Object|Reflect|crypto)$/";
+const globalWrite = "src/ must not write to an object every extension in the host shares";
+
 export default tseslint.config(
   {
     ignores: [
@@ -56,6 +61,23 @@ export default tseslint.config(
       "@typescript-eslint/no-non-null-assertion": "error",
       "@typescript-eslint/require-await": "error",
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+    },
+  },
+  {
+    files: ["src/**/*.ts"],
+    rules: {
+      "no-global-assign": "error",
+      "no-extend-native": "error",
+      "no-restricted-syntax": [
+        "error",
+        { selector: `AssignmentExpression > MemberExpression.left[object.name=${sharedGlobals}][property.name!='exitCode']`, message: globalWrite },
+        { selector: `AssignmentExpression > MemberExpression.left > MemberExpression.object[object.name=${sharedGlobals}]`, message: globalWrite },
+        { selector: `UpdateExpression > MemberExpression.argument[object.name=${sharedGlobals}]`, message: globalWrite },
+        {
+          selector: `CallExpression[callee.object.name=/^(Object|Reflect)$/][callee.property.name=/^(assign|defineProperty|defineProperties|setPrototypeOf|set|deleteProperty)$/][arguments.0.name=${sharedGlobals}]`,
+          message: globalWrite,
+        },
+      ],
     },
   },
   {
