@@ -14,8 +14,8 @@ import { reportModel, treeOf, type ReportModel } from "../../src/commands/report
 import type { ReportRequest } from "../../src/commands/reportProtocol";
 import { RepoQa } from "../../src/engine/repoQa";
 import { readReport } from "../support/pageReaders.cjs";
-import { sharedModels } from "./support/models";
-import { chromiumForSuite, openChatPage, repoRoot } from "./support/webviewPage";
+import { sharedModels } from "../unit/support/models";
+import { chromiumForSuite, openChatPage, repoRoot } from "../unit/support/webviewPage";
 
 describe("context report view", { timeout: 120_000 }, () => {
   const browser = chromiumForSuite();

@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import type { WelcomeInfo } from "../../src/chat/protocol";
-import { chromiumForSuite, openChatPage, repoRoot } from "./support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot } from "../unit/support/webviewPage";
 
 const welcome: WelcomeInfo = {
   modelFile: "SmolLM2-135M-Instruct.Q4_1.gguf",

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../unit/support/webviewPage";
 
 const ANSWER = [
   "## Where the packer starts\n\n",

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { before, describe, it } from "node:test";
-import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../unit/support/webviewPage";
 
 /** Each payload sets window.__xss to its number if it ever runs. */
 export const PAYLOADS: readonly (readonly [name: string, text: string])[] = [

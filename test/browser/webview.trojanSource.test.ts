@@ -12,7 +12,7 @@ import { before, describe, it } from "node:test";
 import { resolveCitation } from "../../src/chat/citations";
 import { parseWebviewMessage, type WebviewMessage } from "../../src/chat/protocol";
 import { findCitations } from "../../media/render";
-import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "./support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../unit/support/webviewPage";
 
 const RLO = "\u202E";
 const HOSTILE = [
