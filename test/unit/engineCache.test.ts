@@ -178,3 +178,18 @@ test("a cancelled ingest stops at a chunk, leaves no temporary file, and the nex
   assert.equal(resumed?.reusedTokens, cancelled.evaluatedTokens);
   assert.equal(resumed.evaluatedTokens, resumed.prefixTokens - cancelled.evaluatedTokens);
 });
+
+test("switching to another model file counts the repo with that model's tokenizer, not the one still loaded", async () => {
+  // Found in the host: after questions on llama-2-tiny-random, a question on stories260K was packed with the random
+  // model's 32k-vocabulary counts (392 tokens instead of ~450), its conversation fit planned with them, and the
+  // worker refused the prompt for its length.
+  const tinyRandom = path.resolve(root, "../shared/models/llama-2-tiny-random.gguf");
+  const both = service("switch");
+  const storiesFirst = await both.pack(config);
+  const randomPack = await both.pack({ ...config, engine: { ...config.engine, modelPath: tinyRandom } });
+  const storiesAfter = await both.pack(config);
+  const storiesAlone = await service("stories-alone").pack(config);
+  assert.notEqual(randomPack.totalTokens, storiesAlone.totalTokens, "the two tokenizers count this repo differently");
+  assert.equal(storiesFirst.totalTokens, storiesAlone.totalTokens);
+  assert.equal(storiesAfter.totalTokens, storiesAlone.totalTokens, "back on stories260K, its own tokenizer counts");
+});
