@@ -71,11 +71,15 @@ describe("RoPE factor generators", () => {
     assert.equal(isMonotonic([]), true);
   });
 
-  it("attention scale is sqrt(1 + ln s / ln L_orig)", () => {
+  it("attention scale is sqrt(1 + ln s / ln L_orig), the default for every method but YaRN", () => {
     assert.ok(Math.abs(attentionScale(8, 512) - Math.sqrt(4 / 3)) < 1e-15);
     assert.ok(Math.abs(attentionScale(32, 4096) - Math.sqrt(1 + 5 / 12)) < 1e-15);
     assert.equal(attentionScale(1, 4096), 1);
-    assert.equal(baselineFactorSet("pi", 8, { dimensionCount: 8, base: 1e4, originalContext: 512 }).attnFactor, 1);
+    const shape = { dimensionCount: 8, base: 1e4, originalContext: 512 };
+    for (const method of ["pi", "ntk", "longrope"] as const) assert.equal(baselineFactorSet(method, 8, shape).attnFactor, Math.sqrt(4 / 3));
+    assert.equal(baselineFactorSet("yarn", 8, shape).attnFactor, 0.1 * Math.log(8) + 1);
+    // Phi-4-mini (4,096 → 131,072): 1.190, what its GGUF carries.
+    assert.equal(baselineFactorSet("ntk", 32, { dimensionCount: 96, base: 1e4, originalContext: 4096 }).attnFactor.toFixed(3), "1.190");
   });
 });
 
