@@ -6,6 +6,7 @@
 import type { Llama } from "node-llama-cpp";
 import { isPplRequest, type PplFrame, type PplRequest, type PplResults } from "./pplProtocol";
 import { generateStories, measurePerplexity, tokenizeText, type WorkerContext } from "./workerTasks";
+import { runPasskey } from "./passkeyTask";
 import { VariantModels } from "./workerModels";
 import { serveRequests } from "../util/requestLoop";
 
@@ -38,6 +39,7 @@ async function run(request: Exclude<PplRequest, { type: "cancel" }>, signal: Abo
     let result: PplResults[keyof PplResults];
     if (request.type === "generateStories") result = await generateStories(request, context);
     else if (request.type === "tokenize") result = await tokenizeText(request, context);
+    else if (request.type === "passkey") result = await runPasskey(request, context);
     else result = await measurePerplexity(request, context);
     send({ type: "done", id: request.id, result });
   } catch (error) {
