@@ -8,6 +8,7 @@
  * Keys are 5-digit, at 5 depths (the centres of five equal bins: 10%, 30%, …, 90% of the filler before the key), and
  * every trial is fixed by (seed, length, depth, index), so every method answers the same prompts (paired trials).
  */
+import { RepoQaError } from "../util/errors";
 import type { PasskeyTrial, RopeVariant } from "./pplProtocol";
 import type { PplWorker } from "./pplWorker";
 import { SeededRandom } from "./search/random";
@@ -67,14 +68,18 @@ function keysFor(plan: PasskeyPlan, depthIndex: number, trial: number): { key: n
 /** Runs one cell (one method at one length) and scores it. */
 export async function runPasskeyCell(
   worker: PplWorker, modelPath: string, variant: RopeVariant, plan: PasskeyPlan,
-  options: { readonly threads: number; readonly signal?: AbortSignal; readonly onProgress?: (message: string) => void },
+  options: { readonly threads: number; readonly flashAttention?: boolean; readonly signal?: AbortSignal; readonly onProgress?: (message: string) => void },
 ): Promise<PasskeyCell> {
   const tokenize = async (text: string) => (await worker.request("tokenize", { modelPath, text }, { signal: options.signal })).tokens;
+  const { bos, addBos } = await worker.request("tokenize", { modelPath, text: "" }, { signal: options.signal });
   const garbageChars = await fillerChars(tokenize, plan.length - answerTokens - 8);
+  if (garbageChars <= 0) {
+    throw new RepoQaError(`A passkey prompt does not fit ${plan.length} tokens with this tokenizer; test longer lengths.`, "bad-input");
+  }
   const groups: { prefix: number[]; trials: PasskeyTrial[]; keys: number[] }[] = [];
   for (const [d, depth] of passkeyDepths.entries()) {
     const before = Math.round(garbageChars * depth);
-    const prefix = await tokenize(`${taskDescription}\n${filler(before)}\n`);
+    const prefix = [...(addBos === false ? [] : [bos]), ...(await tokenize(`${taskDescription}\n${filler(before)}\n`))];
     const trials: PasskeyTrial[] = [];
     const keys: number[] = [];
     for (let t = 0; t < plan.trialsPerDepth; t++) {
@@ -87,7 +92,7 @@ export async function runPasskeyCell(
     groups.push({ prefix, trials, keys });
   }
   const result = await worker.request("passkey", {
-    modelPath, variant, contextSize: plan.length, maxNewTokens: answerTokens, threads: options.threads,
+    modelPath, variant, contextSize: plan.length, maxNewTokens: answerTokens, threads: options.threads, flashAttention: options.flashAttention,
     groups: groups.map(({ prefix, trials }) => ({ prefix, trials })),
   }, { signal: options.signal, onProgress: options.onProgress });
   const trials: PasskeyTrialOutcome[] = [];

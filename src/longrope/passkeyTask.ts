@@ -13,7 +13,7 @@ export async function runPasskey(request: PasskeyRequest, ctx: WorkerContext): P
   const started = performance.now();
   const { variant } = request;
   const model = await ctx.models.get(request.modelPath, variant.overrides, variant.ropeFreqs, variant.factorSlot);
-  const context = await model.createContext({ contextSize: request.contextSize, threads: request.threads, batchSize: 512, flashAttention: false });
+  const context = await model.createContext({ contextSize: request.contextSize, threads: request.threads, batchSize: 512, flashAttention: request.flashAttention ?? false });
   try {
     const sequence = context.getSequence();
     const groups: PasskeyTrialResult[][] = [];

@@ -94,6 +94,7 @@ export interface MeasureOptions {
   readonly scoreLast?: number;
   readonly scoreEvery?: number;
   readonly bucketTokens?: number;
+  readonly flashAttention?: boolean;
   readonly signal?: AbortSignal;
   readonly onProgress?: (message: string) => void;
 }
@@ -105,7 +106,7 @@ export function measurePerplexity(
     "perplexity",
     {
       modelPath, variant, samples, scoreLast: options.scoreLast, scoreEvery: options.scoreEvery, bucketTokens: options.bucketTokens,
-      threads: options.threads,
+      threads: options.threads, flashAttention: options.flashAttention,
     },
     { signal: options.signal, onProgress: options.onProgress },
   );

@@ -33,6 +33,8 @@ export interface LongropeSearchOptions {
   readonly checkpointPath?: string;
   /** Score every this many positions of each sample (see `scoringStride`). Default: 1. */
   readonly scoreEvery?: number;
+  /** llama.cpp's flash attention for every fitness. Default: false. */
+  readonly flashAttention?: boolean;
   /**
    * "long" (default): the factors used beyond the original window. "short": the phi3 short-factor readjustment (paper
    * §3.3): factors for contexts up to the original window, searched at `targetLength` = that window with the long
@@ -98,20 +100,22 @@ export async function searchLongropeFactors(o: LongropeSearchOptions): Promise<S
     ? initialVectors(info, scale, originalContext)
     : { ones: new Array<number>(pairs).fill(1), ...(info.shortFactors ? { "model-short": [...info.shortFactors] } : {}) };
   const initial: Candidate[] = [...Object.values(starts).map((factors) => ({ factors, nHat })), ...(o.extraInitial ?? [])];
-  const samples = o.samples.map((s) => s.slice(0, o.targetLength));
+  // The worker's context is one cell longer than a sample (llama.cpp rounds it up to 256): a short-slot sample keeps
+  // one token less than the original window, so that its context is not above it and llama.cpp picks the short set.
+  const samples = o.samples.map((s) => s.slice(0, slot === "short" ? o.targetLength - 1 : o.targetLength));
   const attnFactor = o.attnFactor ?? attentionScale(scale, originalContext);
   // The short slot searches at the original window (s' = 1); its bounds still allow the long ratio.
   const maxFactor = 1.25 * Math.max(scale, slot === "short" ? info.contextLength / originalContext : 1);
   const checkpoint = o.checkpointPath
     ? await SearchCheckpoint.open(o.checkpointPath, {
       model: o.modelPath, targetLength: o.targetLength, originalContext, nHat: String(o.nHat), seed: o.seed,
-      samples: o.samplesLabel, sizes: JSON.stringify(o.sizes ?? {}), scoreEvery: o.scoreEvery ?? 1, slot,
+      samples: o.samplesLabel, sizes: JSON.stringify(o.sizes ?? {}), scoreEvery: o.scoreEvery ?? 1, slot, flashAttention: o.flashAttention ?? false,
       attnFactor, extraInitial: JSON.stringify(o.extraInitial ?? []),
     })
     : undefined;
   const fitness = async (c: Candidate, signal?: AbortSignal) => {
     const variant = longropeVariant({ factors: c.factors, nHat: c.nHat, attnFactor, slot }, scale, originalContext, info.architecture);
-    const result = await measurePerplexity(o.worker, o.modelPath, variant, samples, { threads: o.threads, scoreEvery: o.scoreEvery, signal });
+    const result = await measurePerplexity(o.worker, o.modelPath, variant, samples, { threads: o.threads, scoreEvery: o.scoreEvery, flashAttention: o.flashAttention, signal });
     return result.ppl;
   };
   const result = await evolutionarySearch({

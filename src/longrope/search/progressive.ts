@@ -5,7 +5,7 @@
  * optional last stage readjusts the short factors at the original window, under the final attention factor, so that
  * short prompts keep their quality in the extended copy.
  */
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { attentionScale, rescaleFactors } from "../factors";
 import { readModelRopeInfo } from "../modelShape";
@@ -32,6 +32,7 @@ export async function progressiveSearch(o: ProgressiveSearchOptions): Promise<Pr
   if (o.stages.length === 0 || o.stages.some((t, i) => i > 0 && t <= o.stages[i - 1]!)) {
     throw new RangeError(`progressive stages must increase, got ${o.stages.join(", ")}`);
   }
+  await mkdir(o.workDir, { recursive: true });
   const info = await readModelRopeInfo(o.modelPath);
   const originalContext = o.originalContext ?? info.originalContext;
   const stages: SearchedFactors[] = [];
