@@ -9,6 +9,8 @@ import { makeSyntheticModel, shapes, syntheticTensors } from "../../scripts/make
 import { extendModel } from "../../src/longrope/extend";
 import { GGML_TYPE, readF32Tensor, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
 import { inPairs } from "./support/models";
+import { measurePerplexity } from "../../src/longrope/perplexity";
+import { PplWorker } from "../../src/longrope/pplWorker";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const tokenizerFrom = path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf");
@@ -117,5 +119,24 @@ describe("synthetic models of real shapes", () => {
     const base = path.join(dir, "tiny-progressive.gguf");
     await assert.rejects(cli(["extend", "--model", base, "--target-context", "4096", "--out", path.join(dir, "no.gguf")]),
       (e: { code: number; stderr: string }) => e.code === 1 && /already covers 4096 tokens .* choose a target context above 4096/.test(e.stderr));
+  });
+
+  it("a candidate replaces only its slot: at the original window the short set runs, the long one does not", async () => {
+    const base = path.join(dir, "tiny-slots.gguf");
+    await makeSyntheticModel({ shape: shapes["tiny-phi3"]!, outPath: base, tokenizerFrom, type: "f32" });
+    const worker = new PplWorker();
+    try {
+      const { tokens } = await worker.request("tokenize", { modelPath: base, text: text.repeat(12) });
+      // 511 tokens: the worker's context is one cell longer, 512 = the original window, so llama.cpp picks "short".
+      const sample = [tokens.slice(0, 511)];
+      const nll = async (variant: Parameters<typeof measurePerplexity>[2]) => (await measurePerplexity(worker, base, variant, sample, { threads: 1 })).meanNll;
+      const plain = await nll({ label: "plain" });
+      const eights = new Array(6).fill(8);
+      assert.equal(await nll({ label: "long 8", ropeFreqs: eights, factorSlot: "long" }), plain, "the long set is not used at 512");
+      const shortEights = await nll({ label: "short 8", ropeFreqs: eights, factorSlot: "short" });
+      assert.ok(Math.abs(shortEights - plain) > 1e-4 * plain, `the short set is: ${shortEights} vs ${plain}`);
+    } finally {
+      await worker.dispose();
+    }
   });
 });
