@@ -35,6 +35,9 @@ export async function runExtendCommand(args: string[]): Promise<number> {
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once("SIGINT", onSignal);
+  if (long?.nHat) {
+    process.stderr.write(`Note: ${values.factors} was searched with n̂ = ${long.nHat}; the copy runs without it (llama.cpp has no n̂, and on the models measured it did not help: docs/longrope.md).\n`);
+  }
   let lastPercent = -1;
   try {
     const sidecar = await extendModel({

@@ -13,7 +13,10 @@ export interface RopeFactorSet {
   readonly scale: number;
   /** One λ per RoPE pair, non-decreasing. */
   readonly factors: number[];
-  /** Leading positions kept un-interpolated (LongRoPE n̂); llama.cpp cannot apply it inside the model. */
+  /**
+   * Leading positions kept un-interpolated (LongRoPE n̂): measured by `search`/`eval` through a saved KV state, never
+   * written into an extended copy (llama.cpp cannot apply it; docs/longrope.md says why the product goes without it).
+   */
   readonly nHat?: number;
   readonly originalContext: number;
   /** Multiplies cos/sin (`<arch>.rope.scaling.attn_factor`). */
