@@ -7,6 +7,7 @@ import { RepoQaError } from "../util/errors";
 import { describeExtendedModel, extendModel } from "./extend";
 import { readFactorsFile } from "./factorsFile";
 import { wholeNumber } from "../util/args";
+import { requireModel } from "./commandSupport";
 
 export async function runExtendCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -29,6 +30,7 @@ export async function runExtendCommand(args: string[]): Promise<number> {
   if (!(Number.isInteger(targetContext) && targetContext > 0)) {
     throw new RepoQaError("--target-context must be a positive whole number of tokens.", "bad-input");
   }
+  const modelPath = requireModel(values.model);
   const long = values.factors ? await readFactorsFile(values.factors) : undefined;
   const short = values["short-factors"] ? await readFactorsFile(values["short-factors"]) : undefined;
   const originalContext = values["original-context"] ? wholeNumber(values["original-context"], "--original-context") : long?.originalContext;
@@ -41,7 +43,7 @@ export async function runExtendCommand(args: string[]): Promise<number> {
   let lastPercent = -1;
   try {
     const sidecar = await extendModel({
-      modelPath: values.model,
+      modelPath,
       outPath: values.out,
       longFactors: long?.factors,
       shortFactors: short?.factors,

@@ -92,7 +92,7 @@ describe("longrope factors CLI", () => {
   it("prints one λ per RoPE pair of the model as JSON", () => {
     const out = JSON.parse(run("factors", "--method", "yarn", "--scale", "8", "--model", stories, "--original-context", "512", "--json"));
     close(out.factors, yarnFactors(8, 4, { base: 10000, dimensionCount: 8, originalContext: 512 }));
-    // L defaults to the model's context length (2048 for stories260K).
+    // L defaults to the model's original window: its context length (2048) for stories260K, which declares none.
     const byDefault = JSON.parse(run("factors", "--method", "ntk", "--scale", "4", "--model", stories, "--json"));
     assert.equal(byDefault.originalContext, 2048);
     close(byDefault.factors, ntkFactors(4, 4, 8));
