@@ -1,34 +1,33 @@
-// Packer benchmark: our packWorkspace side by side with repomix on the same large real tree (the sources of a dozen
-// npm packages copied out of node_modules into a temp folder; thousands of files; not committed), same ignore rules
-// (the tree's .gitignore; both tools' built-in patterns off; 1 MiB per-file limit), both in this process, warm,
-// alternating, medians. Each tool does its whole job: walk, read, secret check, format, count tokens (ours: the
-// Llama-2 tokenizer of llama-2-tiny-random; repomix: its tiktoken o200k counter). Our caches (token counts, secret
-// findings) are cleared before every timed run; the warm rows show a re-pack with nothing edited.
-//   PK_wall_ratio            our wall time ÷ repomix's                                   (goal ≤ 0.33)
-//   PK_framing_overhead      framing tokens ÷ prompt tokens on the bench tree (Llama-2)  (goal < 0.08)
-// `node --import tsx bench/packer.bench.ts [--json] [--runs N]`
+// Packer benchmark: our packWorkspace against repomix (the pinned devDependency) on the same large real tree (the
+// sources of 18 npm packages copied out of node_modules into a temp folder; thousands of files, ~6M tokens; not
+// committed), same ignore rules (the tree's .gitignore; both tools' built-in patterns off; 1 MiB per-file limit), both
+// counting tokens — ours with the model's own tokenizer in the engine process, as the product does (llama-2-tiny-random
+// by default; --model smollm2), repomix with its o200k tokenizer in worker threads — and both scanning for secrets.
+// One run of each row, alternating with repomix, in this process after a warm-up (module loading, JIT, page cache).
+//   PK_cold_128k_ratio        ours, nothing cached, budget 128k tokens ÷ repomix's full pack         (goal ≤ 0.33)
+//   PK_cold_unlimited_ratio   ours, nothing cached, no budget ÷ repomix's full pack                   (goal ≤ 1.0)
+//   PK_warm_process_ratio     ours in a new process, nothing edited, no budget ÷ our cold unlimited  (goal ≤ 0.15)
+//   PK_parallel_ratio         cold unlimited with counts split over two engine processes ÷ one engine
+// `node --import tsx bench/packer.bench.ts [--json] [--model NAME|PATH]`
+import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { clearPackCaches, packWorkspace } from "../src/workspace/index";
 import type { PackResult } from "../src/workspace/types";
-import { loadLlamaTokenizer } from "../test/fixtures/llamaTokenizer";
+import { buildEngineWorker, resolveModel, startEngineCounter, startEnginePool, type EngineCounter } from "./support/engineCounter";
+import { runRepomix, type RepomixRun } from "./support/repomix";
 
 const root = path.resolve(__dirname, "..");
 const json = process.argv.includes("--json");
-const runsArg = process.argv.indexOf("--runs");
-const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
+const modelArg = process.argv.indexOf("--model");
+const model = resolveModel(modelArg > 0 ? process.argv[modelArg + 1]! : "llama-2-tiny-random");
 const MAX_FILE_BYTES = 1024 * 1024;
+const BUDGET = 128_000;
 const PACKAGES = ["lodash", "zod", "hono", "underscore", "ajv", "tar", "cheerio", "undici", "mocha", "htmlparser2", "parse5", "diff", "markdown-it", "minimatch", "ignore", "isbinaryfile", "commander", "yaml"];
-
-interface RepomixRun {
-  readonly files: Set<string>;
-  readonly suspicious: Set<string>;
-  readonly skipped: Map<string, string>;
-}
+const temp = mkdtempSync(path.join(os.tmpdir(), "packer-bench-"));
 
 function buildTree(): string {
-  const temp = mkdtempSync(path.join(os.tmpdir(), "packer-bench-"));
   const repo = path.join(temp, "repo");
   for (const name of PACKAGES) {
     const from = path.join(root, "node_modules", name);
@@ -40,36 +39,12 @@ function buildTree(): string {
   return repo;
 }
 
-function countFiles(dir: string): number {
-  return readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).length;
-}
-
-/** `cacheKey` undefined: no token counting. */
-async function runOurs(repo: string, cacheKey: string | undefined, measureFraming = false, redactSecrets = true): Promise<PackResult> {
-  const tokenizer = await tokenizerOnce;
-  const counter = cacheKey === undefined ? undefined : { cacheKey, countTokens: tokenizer.countTokens };
-  const roots = [{ name: "repo", path: repo }];
-  return packWorkspace({ roots, defaultExcludes: false, maxFileBytes: MAX_FILE_BYTES, tokenCounter: counter, measureFraming, redactSecrets });
-}
-
-/** repomix's own pipeline (its `pack`), configured as its CLI would be; `countTokens: false` stubs only its metrics. */
-async function runRepomix(repo: string, outDir: string, countTokens: boolean): Promise<RepomixRun> {
-  const repomix = await import("repomix");
-  const configFile = path.join(outDir, "repomix.config.json");
-  writeFileSync(configFile, JSON.stringify({ input: { maxFileSize: MAX_FILE_BYTES } }));
-  const cliOptions = { output: path.join(outDir, "repomix-output.xml"), quiet: true, defaultPatterns: false, gitignore: true, securityCheck: true, outputShowLineNumbers: true };
-  const fileConfig = await repomix.loadFileConfig(repo, configFile, { skipLocalConfig: true });
-  const config = repomix.mergeConfigs(repo, fileConfig, repomix.buildCliConfig(cliOptions));
-  const noMetrics = {
-    createMetricsTaskRunner: () => ({ taskRunner: { run: async () => 0, cleanup: async () => undefined }, warmupPromise: Promise.resolve([]) }),
-    calculateMetrics: async () => ({ totalFiles: 0, totalCharacters: 0, totalTokens: 0, fileCharCounts: {}, fileTokenCounts: {}, gitDiffTokenCount: 0, gitLogTokenCount: 0 }),
-  };
-  const packResult = await repomix.pack([repo], config, () => undefined, countTokens ? {} : (noMetrics as never));
-  return {
-    files: new Set(packResult.processedFiles.map((f) => f.path.split(path.sep).join("/"))),
-    suspicious: new Set(packResult.suspiciousFilesResults.map((s) => path.relative(repo, path.resolve(repo, s.filePath)).split(path.sep).join("/"))),
-    skipped: new Map(packResult.skippedFiles.map((s) => [s.path.split(path.sep).join("/"), s.reason])),
-  };
+/** A fresh, empty cache folder for the packer, and nothing remembered in this process: a first pack. */
+function coldCache(): string {
+  const dir = mkdtempSync(path.join(temp, "xdg-"));
+  process.env.XDG_CACHE_HOME = dir;
+  clearPackCaches();
+  return dir;
 }
 
 async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
@@ -78,64 +53,87 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
   return { ms: performance.now() - start, value };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const tokenizerOnce = loadLlamaTokenizer();
+interface ChildPack {
+  readonly packMs: number;
+  readonly processMs: number;
+  readonly work: { readonly textsTokenized: number; readonly filesScanned: number };
+  readonly totalTokens: number;
+  readonly engineStarted: boolean;
+}
+
+/** A pack in a process of its own on `cacheDir` (empty: a first pack; filled by an earlier pack: a second process). */
+function packInNewProcess(repo: string, cacheDir: string, cacheKey: string, budgetTokens?: number): ChildPack {
+  const job = JSON.stringify({ root: repo, model, cacheKey, budgetTokens, defaultExcludes: false });
+  const run = spawnSync(process.execPath, ["--import", "tsx", path.join(__dirname, "support/packOnce.ts"), job], {
+    encoding: "utf8",
+    env: { ...process.env, XDG_CACHE_HOME: cacheDir },
+  });
+  if (run.status !== 0) throw new Error(`packOnce failed: ${run.stderr}`);
+  return JSON.parse(run.stdout) as ChildPack;
+}
 
 async function main(): Promise<void> {
+  buildEngineWorker();
   const repo = buildTree();
-  const outDir = mkdtempSync(path.join(os.tmpdir(), "packer-bench-out-"));
+  const engine: EngineCounter = await startEngineCounter(model);
+  const ours = (budgetTokens?: number) =>
+    packWorkspace({ roots: [{ name: "repo", path: repo }], defaultExcludes: false, maxFileBytes: MAX_FILE_BYTES, tokenCounter: engine.counter, ...(budgetTokens ? { budgetTokens } : {}) });
   try {
-    const treeFiles = countFiles(repo);
-    // Warm-up: module loading, JIT, the OS page cache for both.
-    await runOurs(repo, "warmup");
-    await runRepomix(repo, outDir, true);
-    const times = { ours: [] as number[], oursNoSecrets: [] as number[], repomix: [] as number[], oursCounted: [] as number[], repomixCounted: [] as number[] };
-    let oursResult: PackResult | undefined;
-    let repomixResult: RepomixRun | undefined;
-    // Ours is measured cold: token counts and secret findings cached by earlier runs are forgotten first.
-    for (let i = 0; i < runs; i++) {
-      clearPackCaches();
-      const a = await timed(() => runOurs(repo, undefined));
-      times.ours.push(a.ms);
-      oursResult = a.value;
-      times.oursNoSecrets.push((await timed(() => runOurs(repo, undefined, false, false))).ms);
-      const b = await timed(() => runRepomix(repo, outDir, false));
-      times.repomix.push(b.ms);
-      repomixResult = b.value;
-      clearPackCaches();
-      times.oursCounted.push((await timed(() => runOurs(repo, `cold-${i}`))).ms);
-      times.repomixCounted.push((await timed(() => runRepomix(repo, outDir, true))).ms);
-    }
-    // Warm: a re-pack with nothing edited (what every follow-up question does).
-    const warm = await timed(() => runOurs(repo, `cold-${runs - 1}`));
-    const framing = await runOurs(repo, "framing", true);
-    const report = compare(oursResult!, repomixResult!);
-    const ratio = (a: number[], b: number[]) => Number((median(a) / median(b)).toFixed(3));
+    const treeFiles = readdirSync(repo, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).length;
+    coldCache();
+    await ours(BUDGET);
+    await runRepomix(repo, temp, MAX_FILE_BYTES);
+    const repomixFirst = await timed(() => runRepomix(repo, temp, MAX_FILE_BYTES));
+    coldCache();
+    const cold128 = await timed(() => ours(BUDGET));
+    const unlimitedCache = coldCache();
+    const coldAll = await timed(() => ours());
+    // Tokenizing in parallel: every count request split between two engine processes.
+    const pool = await startEnginePool(model, 2);
+    coldCache();
+    const coldAllParallel = await timed(() =>
+      packWorkspace({ roots: [{ name: "repo", path: repo }], defaultExcludes: false, maxFileBytes: MAX_FILE_BYTES, tokenCounter: pool.counter }),
+    );
+    await pool.dispose();
+    const repomixSecond = await timed(() => runRepomix(repo, temp, MAX_FILE_BYTES));
+    const warmAll = packInNewProcess(repo, unlimitedCache, engine.counter.cacheKey!);
+    const newProcessCache = mkdtempSync(path.join(temp, "xdg-"));
+    const cold128Process = packInNewProcess(repo, newProcessCache, engine.counter.cacheKey!, BUDGET);
+    const warm128 = packInNewProcess(repo, newProcessCache, engine.counter.cacheKey!, BUDGET);
+    const repomixMs = (repomixFirst.ms + repomixSecond.ms) / 2;
+    const diff = compare(coldAll.value, repomixSecond.value);
+    const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
     const result = {
+      PK_model: engine.modelName,
       PK_tree_files: treeFiles,
-      PK_ours_ms: Math.round(median(times.ours)),
-      PK_ours_without_secret_scan_ms: Math.round(median(times.oursNoSecrets)),
-      PK_repomix_ms: Math.round(median(times.repomix)),
-      PK_wall_ratio: ratio(times.ours, times.repomix),
-      PK_ours_counted_ms: Math.round(median(times.oursCounted)),
-      PK_repomix_counted_ms: Math.round(median(times.repomixCounted)),
-      PK_wall_ratio_counted_cold: ratio(times.oursCounted, times.repomixCounted),
-      PK_ours_counted_warm_ms: Math.round(warm.ms),
-      PK_wall_ratio_counted_warm: Number((warm.ms / median(times.repomixCounted)).toFixed(3)),
-      PK_files_ours: oursResult!.included.length,
-      PK_files_repomix: repomixResult!.files.size,
-      PK_only_ours: report.onlyOurs,
-      PK_only_repomix: report.onlyRepomix,
-      PK_prompt_tokens: framing.totalTokens,
-      PK_framing_tokens: framing.framingTokens,
-      PK_framing_overhead: Number((framing.framingTokens! / framing.totalTokens!).toFixed(4)),
+      PK_files_ours: coldAll.value.included.length,
+      PK_files_repomix: repomixSecond.value.files.size,
+      PK_prompt_tokens: coldAll.value.totalTokens,
+      PK_repomix_ms: [Math.round(repomixFirst.ms), Math.round(repomixSecond.ms)],
+      PK_cold_128k_ms: Math.round(cold128.ms),
+      PK_cold_128k_files: cold128.value.included.length,
+      PK_cold_128k_work: cold128.value.work,
+      PK_cold_128k_ratio: ratio(cold128.ms, repomixMs),
+      PK_cold_unlimited_ms: Math.round(coldAll.ms),
+      PK_cold_unlimited_ratio: ratio(coldAll.ms, repomixMs),
+      PK_warm_process_ms: warmAll.packMs,
+      PK_warm_process_wall_ms: warmAll.processMs,
+      PK_warm_process_work: warmAll.work,
+      PK_warm_process_ratio: ratio(warmAll.packMs, coldAll.ms),
+      PK_cold_unlimited_2_engines_ms: Math.round(coldAllParallel.ms),
+      PK_parallel_ratio: ratio(coldAllParallel.ms, coldAll.ms),
+      PK_cold_process_128k_ms: cold128Process.packMs,
+      PK_warm_process_128k_ms: warm128.packMs,
+      PK_warm_process_128k_ratio: ratio(warm128.packMs, cold128Process.packMs),
+      PK_warm_process_same_tokens: warmAll.totalTokens === coldAll.value.totalTokens,
+      PK_only_ours: diff.onlyOurs,
+      PK_only_repomix: diff.onlyRepomix,
     };
     if (json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else printTable(result, report.explanations, runs);
+    else printTable(result, diff.explanations);
   } finally {
-    rmSync(path.dirname(repo), { recursive: true, force: true });
-    rmSync(outDir, { recursive: true, force: true });
-    await (await tokenizerOnce).dispose();
+    await engine.dispose();
+    rmSync(temp, { recursive: true, force: true });
   }
 }
 
@@ -162,24 +160,23 @@ function compare(ours: PackResult, repomix: RepomixRun) {
   return { onlyOurs, onlyRepomix, explanations };
 }
 
-function printTable(r: Record<string, unknown>, explanations: string[], n: number): void {
-  const rows: [string, unknown, string][] = [
-    ["tree files", r.PK_tree_files, `${PACKAGES.length} npm packages' sources`],
-    ["ours: walk, read, redact, frame (ms)", r.PK_ours_ms, `median of ${n}`],
-    ["ours without the secret scan (ms)", r.PK_ours_without_secret_scan_ms, "what secretlint costs us"],
-    ["repomix: same, token metrics stubbed (ms)", r.PK_repomix_ms, `median of ${n}`],
-    ["wall ratio ours/repomix", r.PK_wall_ratio, "goal ≤ 0.33"],
-    ["ours + Llama-2 token counts, cold (ms)", r.PK_ours_counted_ms, "every file tokenized"],
-    ["repomix + its tiktoken metrics (ms)", r.PK_repomix_counted_ms, "repomix's default"],
-    ["ratio, both counting tokens, ours cold", r.PK_wall_ratio_counted_cold, ""],
-    ["ours + token counts, warm cache (ms)", r.PK_ours_counted_warm_ms, "re-pack, nothing edited"],
-    ["ratio, both counting tokens, ours warm", r.PK_wall_ratio_counted_warm, ""],
-    ["files packed: ours / repomix", `${r.PK_files_ours} / ${r.PK_files_repomix}`, ""],
-    ["prompt tokens (Llama-2)", r.PK_prompt_tokens, ""],
-    ["framing overhead", r.PK_framing_overhead, "goal < 0.08"],
+function printTable(r: Record<string, unknown>, explanations: string[]): void {
+  const work = (w: unknown) => {
+    const { textsTokenized, filesScanned } = w as ChildPack["work"];
+    return `${textsTokenized} texts tokenized, ${filesScanned} files scanned`;
+  };
+  const rows: [string, unknown, unknown, string][] = [
+    ["repomix, full pack with token counts (ms)", (r.PK_repomix_ms as number[]).join(" / "), "", "before / after ours; their mean is the baseline"],
+    ["ours cold, budget 128k (ms)", r.PK_cold_128k_ms, r.PK_cold_128k_ratio, `goal ≤ 0.33 of repomix; ${r.PK_cold_128k_files} files, ${work(r.PK_cold_128k_work)}`],
+    ["ours cold, no budget (ms)", r.PK_cold_unlimited_ms, r.PK_cold_unlimited_ratio, "goal ≤ 1.0 of repomix"],
+    ["ours, new process, nothing edited, no budget (ms)", r.PK_warm_process_ms, r.PK_warm_process_ratio, `goal ≤ 0.15 of our cold; ${work(r.PK_warm_process_work)}; process ${r.PK_warm_process_wall_ms} ms with Node's start`],
+    ["ours cold, no budget, counting on 2 engine processes (ms)", r.PK_cold_unlimited_2_engines_ms, r.PK_parallel_ratio, "of one engine: parallel tokenizing"],
+    ["ours cold, budget 128k, in a new process (ms)", r.PK_cold_process_128k_ms, "", "a first pack in a fresh process (cold JIT)"],
+    ["ours, new process, nothing edited, budget 128k (ms)", r.PK_warm_process_128k_ms, r.PK_warm_process_128k_ratio, "of the row above"],
   ];
-  process.stdout.write("| metric | value | note |\n| --- | ---: | --- |\n");
-  for (const [k, v, note] of rows) process.stdout.write(`| ${k} | ${v} | ${note} |\n`);
+  process.stdout.write(`Tree: ${r.PK_tree_files} files; packed: ours ${r.PK_files_ours}, repomix ${r.PK_files_repomix}; ${r.PK_prompt_tokens} prompt tokens (${r.PK_model}).\n\n`);
+  process.stdout.write("| row | ms | ratio | note |\n| --- | ---: | ---: | --- |\n");
+  for (const [k, v, ratio, note] of rows) process.stdout.write(`| ${k} | ${v} | ${ratio} | ${note} |\n`);
   process.stdout.write(`\nIncluded-file differences:\n${explanations.length ? explanations.join("\n") : "none"}\n`);
 }
 

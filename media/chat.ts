@@ -1,25 +1,31 @@
 /**
- * The sidebar chat page. Talks to the extension only through src/chat/protocol.ts; renders answers as they stream,
- * throttled to one DOM patch per RENDER_INTERVAL_MS; keeps its state with getState/setState for fast restore.
+ * The sidebar chat page. Talks to the extension only through src/chat/protocol.ts; applies its frames to the same
+ * conversation store the extension keeps (src/chat/conversation.ts); renders answers as they stream, throttled to
+ * one DOM patch per RENDER_INTERVAL_MS; keeps its state with getState/setState for fast restore.
  */
 import type { EngineStatus } from "../src/engine/api";
+import { Conversation, messageIds } from "../src/chat/conversation";
 import {
-  isChatMessage,
   isHostMessage,
   type ChatMessage,
+  type ErrorAction,
   type HostMessage,
   type StreamingTurn,
   type WebviewMessage,
+  type WelcomeInfo,
 } from "../src/chat/protocol";
+import { Composer, type ComposerDraft } from "./composer";
 import { showMeter, showStatus } from "./meter";
-import { settleCitations, type CitationState } from "./render";
+import { CitationResolver } from "./citationState";
 import { Transcript } from "./transcript";
+import { showWelcome } from "./welcome";
 
 interface PageState {
   readonly messages: readonly ChatMessage[];
   readonly streaming?: StreamingTurn;
   readonly status?: EngineStatus;
-  readonly draft?: string;
+  readonly draft?: ComposerDraft;
+  readonly welcome?: WelcomeInfo;
 }
 
 interface VsCodeApi {
@@ -30,10 +36,13 @@ interface VsCodeApi {
 declare function acquireVsCodeApi(): VsCodeApi;
 
 const RENDER_INTERVAL_MS = 50;
+/** How long "Copied" replaces "Copy answer" on the button. */
+const COPIED_FEEDBACK_MS = 1500;
 const vscode = acquireVsCodeApi();
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const transcriptEl = $<HTMLElement>("transcript");
+const welcomeEl = $<HTMLElement>("welcome");
 const input = $<HTMLTextAreaElement>("question");
 const sendButton = $<HTMLButtonElement>("send");
 const stopButton = $<HTMLButtonElement>("stop");
@@ -45,37 +54,24 @@ let idCounter = 0;
 const newId = () => `w${Date.now().toString(36)}-${(idCounter++).toString(36)}`;
 const post = (message: WebviewMessage) => vscode.postMessage(message);
 
-// ---- citations: known good / bad paths, and the ones asked about -----------------------------------------------
-const citationOk = new Set<string>();
-const citationNo = new Set<string>();
-const citationAsked = new Set<string>();
-/** Paths of each resolveCitations request still waiting for its answer, by request id. */
-const citationRequests = new Map<string, string[]>();
-const citationState = (path: string): CitationState =>
-  citationOk.has(path) ? "ok" : citationNo.has(path) ? "no" : "pending";
-function askAboutCitations(paths: Set<string>): void {
-  const unknown = [...paths].filter((p) => citationState(p) === "pending" && !citationAsked.has(p));
-  if (unknown.length === 0) return;
-  unknown.forEach((p) => citationAsked.add(p));
-  const id = newId();
-  citationRequests.set(id, unknown);
-  post({ type: "resolveCitations", id, paths: unknown });
-}
-
-const transcript = new Transcript(transcriptEl, citationState, askAboutCitations);
+const citations = new CitationResolver(transcriptEl, (id, paths) => post({ type: "resolveCitations", id, paths }), newId);
+const transcript = new Transcript(transcriptEl, citations.state, citations.resolve);
+const composer = new Composer(input, $<HTMLElement>("chips"), () => saveState());
 
 // ---- conversation state ---------------------------------------------------------------------------------------
-let messages: ChatMessage[] = [];
+let conversation = new Conversation();
 let streaming: { id: string; text: string; article: HTMLElement } | undefined;
 let status: EngineStatus | undefined;
+let welcome: WelcomeInfo | undefined;
 let renderTimer: ReturnType<typeof setTimeout> | undefined;
 
 function saveState(): void {
   vscode.setState({
-    messages,
+    messages: conversation.messages,
     streaming: streaming && { id: streaming.id, text: streaming.text },
     status,
-    draft: input.value,
+    draft: composer.draft,
+    welcome,
   });
 }
 
@@ -83,16 +79,28 @@ function nearBottom(): boolean {
   return transcriptEl.scrollHeight - transcriptEl.scrollTop - transcriptEl.clientHeight < 48;
 }
 
+/**
+ * Whether the view follows the conversation: it does until the reader scrolls away from the bottom, and again once
+ * they scroll back. Decided on scroll events (growing content scrolls nothing), not re-measured before each patch.
+ */
+let following = true;
+transcriptEl.addEventListener("scroll", () => (following = nearBottom()), { passive: true });
+
 function withScroll(update: () => void): void {
-  const stick = nearBottom();
   update();
-  if (stick) transcriptEl.scrollTop = transcriptEl.scrollHeight;
+  if (following) transcriptEl.scrollTop = transcriptEl.scrollHeight;
 }
 
 function setStreamingUi(on: boolean): void {
   stopButton.hidden = !on;
-  sendButton.disabled = on;
+  sendButton.disabled = on || input.disabled;
   transcriptEl.setAttribute("aria-busy", String(on));
+}
+
+/** The welcome view stands in for an empty conversation. */
+function updateWelcome(): void {
+  welcomeEl.hidden = conversation.messages.length > 0 || streaming !== undefined || !welcome;
+  transcriptEl.hidden = !welcomeEl.hidden;
 }
 
 function flushRender(): void {
@@ -100,7 +108,8 @@ function flushRender(): void {
   renderTimer = undefined;
   const s = streaming;
   const started = performance.now();
-  if (s) withScroll(() => transcript.patchBody(s.article.querySelector<HTMLElement>(".body")!, s.text));
+  const body = s?.article.querySelector<HTMLElement>(".body");
+  if (body && s) withScroll(() => transcript.patchBody(body, s.text));
   saveState();
   // Visible in the webview's devtools and read by the browser tests.
   if (s) performance.measure("lrq-patch", { start: started, end: performance.now() });
@@ -111,7 +120,7 @@ function scheduleRender(): void {
 }
 
 function startStreaming(id: string, text: string): void {
-  const article = transcript.add({ id: `${id}:a`, role: "assistant", text }, true);
+  const article = transcript.add({ id: messageIds.answer(id), role: "assistant", text }, true);
   streaming = { id, text, article };
   setStreamingUi(true);
 }
@@ -125,19 +134,22 @@ function endStreaming(): void {
 
 function showAll(next: PageState): void {
   endStreaming();
-  messages = Array.isArray(next.messages) ? next.messages.filter(isChatMessage) : [];
+  conversation = new Conversation(next.messages);
   transcript.clear();
-  for (const m of messages) transcript.add(m);
+  for (const m of conversation.messages) transcript.add(m);
   if (next.streaming) startStreaming(next.streaming.id, next.streaming.text);
   status = next.status;
+  welcome = next.welcome ?? welcome;
+  showWelcome(welcomeEl, welcome);
+  updateWelcome();
   showMeter(meterEl, status);
   showStatus(statusLine, status);
   transcriptEl.scrollTop = transcriptEl.scrollHeight;
 }
 
 function addMessage(message: ChatMessage): void {
-  messages.push(message);
   withScroll(() => transcript.add(message));
+  updateWelcome();
 }
 
 function announce(text: string): void {
@@ -154,17 +166,19 @@ function setTrusted(trusted: boolean): void {
 function receive(message: HostMessage): void {
   switch (message.type) {
     case "restore":
-      // Answers to requests made before the restore may never come (a reloaded host): ask again.
-      citationAsked.clear();
-      citationRequests.clear();
+      citations.forgetRequests();
       showAll(message);
       setTrusted(message.trusted);
       saveState();
       return;
     case "turnStart":
-      if (streaming) finishTurn(streaming.id, streaming.text, true);
-      addMessage({ id: `${message.id}:q`, role: "user", text: message.question });
-      withScroll(() => startStreaming(message.id, ""));
+      if (streaming) finishTurn(streaming.id, streaming.text, { cancelled: true });
+      addMessage(conversation.ask(message.id, message.question, message.attachment));
+      startStreaming(message.id, "");
+      // A new question always shows: the answer then follows it as long as the reader stays at the bottom.
+      following = true;
+      transcriptEl.scrollTop = transcriptEl.scrollHeight;
+      updateWelcome();
       announce("Answering…");
       saveState();
       return;
@@ -174,18 +188,18 @@ function receive(message: HostMessage): void {
       scheduleRender();
       return;
     case "done":
-      if (streaming?.id === message.id) finishTurn(message.id, message.text, message.cancelled);
-      return;
-    case "error": {
       if (streaming?.id === message.id) {
-        streaming.article.remove();
-        endStreaming();
+        finishTurn(message.id, message.text, { cancelled: message.cancelled, coverage: message.coverage, notes: message.notes });
       }
-      addMessage({ id: `${message.id}:e`, role: "error", text: message.message, actions: message.actions });
-      announce(`Error: ${message.message}`);
+      return;
+    case "error":
+      failTurn(message.id, message.message, message.actions, message.partial ?? "");
+      return;
+    case "notice":
+      addMessage(conversation.notice(message.id, message.text));
+      announce(message.text);
       saveState();
       return;
-    }
     case "status":
       status = message.status;
       showMeter(meterEl, status);
@@ -193,71 +207,69 @@ function receive(message: HostMessage): void {
       saveState();
       return;
     case "citations":
-      settleAll(message.id, message.resolved);
+      citations.settle(message.id, message.resolved);
       return;
     case "prefill":
-      input.value = message.text;
-      input.focus();
-      input.setSelectionRange(input.value.length, input.value.length);
+      composer.prefill(message.text, message.attachment);
+      saveState();
+      return;
+    case "focus":
+      composer.focus();
+      return;
+    case "welcome":
+      welcome = message.welcome;
+      showWelcome(welcomeEl, welcome);
+      updateWelcome();
       saveState();
       return;
     case "cleared":
       showAll({ messages: [] });
       saveState();
       return;
-    case "readTranscript":
-      flushRender();
-      post({ type: "transcript", id: message.id, snapshot: transcript.snapshot() });
-      return;
-    case "click":
-      post({ type: "clicked", id: message.id, clicked: clickFirst(message.selector) });
-      return;
   }
 }
 
-function finishTurn(id: string, text: string, cancelled: boolean): void {
-  const s = streaming!;
+function finishTurn(id: string, text: string, details: Parameters<Conversation["answer"]>[2]): void {
+  const s = streaming;
+  if (!s) return;
   endStreaming();
-  withScroll(() => transcript.finish(s.article, text, cancelled));
-  messages.push({ id: `${id}:a`, role: "assistant", text, ...(cancelled ? { cancelled } : {}) });
-  announce(cancelled ? "Answer stopped." : "Answer complete.");
+  const answer = conversation.answer(id, text, details);
+  withScroll(() => transcript.finish(s.article, answer));
+  announce(answer.cancelled ? "Answer stopped." : "Answer complete.");
   saveState();
 }
 
-function settleAll(requestId: string, resolved: readonly string[]): void {
-  const asked = citationRequests.get(requestId);
-  if (!asked) return;
-  citationRequests.delete(requestId);
-  const ok = new Set(resolved);
-  for (const path of asked) {
-    citationAsked.delete(path);
-    (ok.has(path) ? citationOk : citationNo).add(path);
-    settleCitations(transcriptEl, path, ok.has(path));
-  }
-}
-
-function clickFirst(selector: string): boolean {
-  try {
-    const el = document.querySelector(selector);
-    if (!(el instanceof HTMLElement)) return false;
-    el.click();
-    return true;
-  } catch {
-    return false; // an invalid selector
-  }
+/** The turn failed: what was generated stays, marked interrupted, and the error follows it. */
+function failTurn(id: string, text: string, actions: readonly ErrorAction[], partial: string): void {
+  const article = streaming?.id === id ? streaming.article : undefined;
+  if (article) endStreaming();
+  const before = conversation.messages.length;
+  const error = conversation.fail(id, text, actions, partial);
+  const kept = conversation.messages.length - before > 1 ? conversation.messages[before] : undefined;
+  if (article && kept) transcript.finish(article, kept);
+  else article?.remove();
+  addMessage(error);
+  announce(`Error: ${text}`);
+  saveState();
 }
 
 // ---- user input ---------------------------------------------------------------------------------------------------
-function send(): void {
-  const question = input.value.trim();
-  if (!question || streaming || input.disabled) return;
-  post({ type: "ask", id: newId(), question });
-  input.value = "";
+function send(question = input.value.trim()): void {
+  const { attachment } = composer.draft;
+  if ((!question && !attachment) || streaming || input.disabled) return;
+  post({ type: "ask", id: newId(), question, ...(attachment ? { attachment } : {}) });
+  composer.clear();
   saveState();
 }
 
 function stop(): void {
   if (streaming) post({ type: "cancel", id: newId(), targetId: streaming.id });
+}
+
+function copied(button: HTMLButtonElement): void {
+  button.textContent = "Copied";
+  announce("Answer copied.");
+  setTimeout(() => (button.textContent = "Copy answer"), COPIED_FEEDBACK_MS);
 }
 
 $<HTMLFormElement>("ask-form").addEventListener("submit", (e) => {
@@ -287,6 +299,8 @@ document.body.addEventListener("click", (e) => {
     e.preventDefault();
     if (link.classList.contains("citation")) {
       post({ type: "openCitation", id: newId(), path: link.dataset.path ?? "", line: Number(link.dataset.line) });
+    } else if (link.classList.contains("file-link")) {
+      post({ type: "openCitation", id: newId(), path: link.dataset.path ?? "", line: 1 });
     } else if (/^https?:/i.test(link.getAttribute("href") ?? "")) {
       post({ type: "openLink", id: newId(), url: link.href });
     }
@@ -295,13 +309,18 @@ document.body.addEventListener("click", (e) => {
   const button = target?.closest("button");
   if (!button) return;
   const action = button.dataset.action;
-  if (action) post({ type: "runAction", id: newId(), action: action as never });
-  else if (button.classList.contains("copy-code")) {
+  if (action) {
+    post({ type: "runAction", id: newId(), action: action as never, ...(button.dataset.turn ? { turnId: button.dataset.turn } : {}) });
+  } else if (button.dataset.question) {
+    send(button.dataset.question);
+  } else if (button.classList.contains("copy-code")) {
     post({ type: "copyText", id: newId(), text: button.closest("pre")?.querySelector("code")?.textContent ?? "" });
   } else if (button.classList.contains("copy-answer")) {
     const id = button.closest("article")?.dataset.id;
-    const text = messages.find((m) => m.id === id)?.text ?? "";
+    const text = conversation.messages.find((m) => m.id === id)?.text ?? "";
+    if (!text.trim()) return;
     post({ type: "copyText", id: newId(), text });
+    copied(button as HTMLButtonElement);
   }
 });
 
@@ -313,6 +332,7 @@ window.addEventListener("message", (event: MessageEvent<unknown>) => {
 const saved = vscode.getState() as PageState | undefined;
 if (saved && Array.isArray(saved.messages)) {
   showAll(saved);
-  input.value = typeof saved.draft === "string" ? saved.draft : "";
+  composer.restore(saved.draft);
 }
+composer.focus();
 post({ type: "ready", id: newId() });

@@ -3,7 +3,12 @@ import type { EngineStatus } from "../src/engine/api";
 import { describeStatus, formatTokens } from "../src/chat/statusText";
 
 export function showMeter(header: HTMLElement, status: EngineStatus | undefined): void {
-  if (status?.state !== "ready") return;
+  // After a failure (or New chat) the last figures may describe another model: they go, not stay stale.
+  if (status === undefined || status.state === "error" || status.state === "idle") {
+    header.hidden = true;
+    return;
+  }
+  if (status.state !== "ready") return;
   const m = status.meter;
   const bar = document.createElement("progress");
   bar.max = Math.max(1, m.contextSize);
@@ -14,13 +19,14 @@ export function showMeter(header: HTMLElement, status: EngineStatus | undefined)
   numbers.textContent = `${formatTokens(m.repoTokens)} / ${formatTokens(m.contextSize)} tokens`;
   const model = document.createElement("span");
   model.className = "meter-model";
-  model.textContent = m.modelName;
+  model.textContent = m.modelFile ?? m.modelName;
+  model.title = m.modelName;
   const rope = document.createElement("span");
   rope.className = "meter-rope";
   rope.textContent = `RoPE: ${m.ropeScaling}`;
   const files = document.createElement("span");
   files.className = "meter-files";
-  files.textContent = `${m.filesIncluded} files in, ${m.filesExcluded} left out`;
+  files.textContent = `${m.filesIncluded} ${m.filesIncluded === 1 ? "file" : "files"} in, ${m.filesExcluded} left out`;
   header.title = `${m.repoTokens} of ${m.contextSize} context tokens hold the repository`;
   header.replaceChildren(bar, numbers, model, rope, files);
   header.hidden = false;

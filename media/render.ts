@@ -42,18 +42,68 @@ const purifyConfig: Config & { RETURN_DOM_FRAGMENT: true } = {
   RETURN_DOM_FRAGMENT: true,
 };
 
-/** Markdown text → a sanitized fragment (not yet in the document). */
+/** Markdown text → a sanitized fragment (not yet in the document), invisible characters made visible. */
 export function renderMarkdown(text: string): DocumentFragment {
-  return DOMPurify.sanitize(md.render(text), purifyConfig);
+  const fragment = DOMPurify.sanitize(md.render(text), purifyConfig);
+  revealInvisibleCharacters(fragment);
+  return fragment;
+}
+
+// ---- invisible and bidirectional-control characters ---------------------------------------------------------------
+
+/**
+ * Bidi controls reorder what is displayed without changing what is copied or opened (Trojan Source): an RLO before a
+ * citation made the link read `1:st.png` while it opened `gnp.ts`; a code block showing `rm -rf ./build ‮/ # tmp` copied
+ * as something else. Zero-width characters hide text the same way. Like VS Code's editor, the page shows each one as a
+ * visible marker (`U+202E`) instead of applying it, in prose, code and link labels alike.
+ */
+const INVISIBLE_CHARS = /[\u061C\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+const INVISIBLE_NAMES: Readonly<Record<string, string>> = {
+  "\u202A": "left-to-right embedding", "\u202B": "right-to-left embedding", "\u202C": "pop directional formatting",
+  "\u202D": "left-to-right override", "\u202E": "right-to-left override", "\u2066": "left-to-right isolate",
+  "\u2067": "right-to-left isolate", "\u2068": "first strong isolate", "\u2069": "pop directional isolate",
+  "\u200E": "left-to-right mark", "\u200F": "right-to-left mark", "\u061C": "Arabic letter mark",
+  "\u200B": "zero width space", "\u200C": "zero width non-joiner", "\u200D": "zero width joiner",
+  "\u2060": "word joiner", "\uFEFF": "zero width no-break space",
+};
+
+/** Replaces every invisible or bidi-control character under `root` by a visible marker; returns how many. */
+export function revealInvisibleCharacters(root: Node): number {
+  const doc = root.ownerDocument ?? document;
+  const walker = doc.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  const texts: Text[] = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    INVISIBLE_CHARS.lastIndex = 0;
+    if (INVISIBLE_CHARS.test((n as Text).data)) texts.push(n as Text);
+  }
+  let revealed = 0;
+  for (const textNode of texts) {
+    const frag = doc.createDocumentFragment();
+    let at = 0;
+    for (const m of textNode.data.matchAll(INVISIBLE_CHARS)) {
+      const code = `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
+      const marker = doc.createElement("span");
+      marker.className = "invisible-char";
+      marker.textContent = code;
+      marker.title = `${code} ${INVISIBLE_NAMES[m[0]] ?? "invisible character"}: shown because it can hide or reorder text`;
+      frag.append(textNode.data.slice(at, m.index), marker);
+      at = m.index + m[0].length;
+      revealed++;
+    }
+    frag.append(textNode.data.slice(at));
+    textNode.replaceWith(frag);
+  }
+  return revealed;
 }
 
 // ---- citations ----------------------------------------------------------------------------------------------------
 
 /**
  * `path:line` or `path:line-line`; a path has a slash or a file extension. Not preceded by a path or URL char.
- * Absolute and `../` paths are candidates too: the extension, not this pattern, decides what is in the workspace.
+ * Absolute and `../` paths are candidates too: the extension, not this pattern, decides what is in the workspace. A
+ * file name may start with dots (`.eslintrc.js`, `..hidden.ts`).
  */
-const CITATION = /(?<![\w/.@-])(\/?(?:[\w.@-]+\/)+[\w.@-]+|[\w@-][\w.@-]*\.[A-Za-z0-9]+):(\d{1,7})(?:-(\d{1,7}))?(?!\w)/g;
+const CITATION = /(?<![\w/.@-])(\/?(?:[\w.@-]+\/)+[\w.@-]+|\.{0,2}[\w@-][\w.@-]*\.[A-Za-z0-9]+):(\d{1,7})(?:-(\d{1,7}))?(?!\w)/g;
 
 export interface CitationMatch {
   readonly index: number;
@@ -78,7 +128,9 @@ function citationNode(doc: Document, c: CitationMatch, state: CitationState): No
   if (state === "no") return doc.createTextNode(c.text);
   const el = doc.createElement(state === "ok" ? "a" : "span");
   el.className = state === "ok" ? "citation" : "citation pending";
+  // The label is the path it opens; `dir` isolates it so surrounding right-to-left text cannot reorder it.
   el.textContent = c.text;
+  el.dir = "ltr";
   el.dataset.path = c.path;
   el.dataset.line = String(c.line);
   if (el instanceof HTMLAnchorElement) {

@@ -2,12 +2,14 @@
  * The conversation's DOM. Each message is an <article>; an answer's body is patched block by block: a top-level
  * block whose sanitized HTML did not change keeps its node, so streaming touches only the last block or two.
  */
-import type { ChatMessage, ChatRole, ErrorAction, TranscriptSnapshot } from "../src/chat/protocol";
+import type { AnswerCoverage, Attachment, ChatMessage, ChatRole, ErrorAction } from "../src/chat/protocol";
+import { messageIds } from "../src/chat/conversation";
+import { attachmentLabel } from "../src/chat/quote";
 import { linkCitations, renderMarkdown, type CitationState } from "./render";
 
-const ROLE_LABEL: Record<ChatRole, string> = { user: "You", assistant: "LongRoPE QA", error: "Error" };
-const ACTION_LABEL: Record<ErrorAction, string> = {
-  chooseModel: "Choose model file",
+const ROLE_LABEL: Record<ChatRole, string> = { user: "You", assistant: "LongRoPE QA", error: "Error", notice: "LongRoPE QA" };
+export const ACTION_LABEL: Record<ErrorAction, string> = {
+  chooseModel: "Choose model file…",
   openSettings: "Open settings",
   showContextReport: "Show context report",
   openLogs: "Open logs",
@@ -21,23 +23,33 @@ function sourceOf(node: Node): string {
   return node instanceof Element ? node.outerHTML : `#${node.nodeType}:${node.textContent ?? ""}`;
 }
 
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function button(text: string, className: string, title?: string): HTMLButtonElement {
+  const b = el("button", className, text);
+  b.type = "button";
+  if (title) b.title = title;
+  return b;
+}
+
 function decorateCodeBlocks(block: Node): void {
   const pres = block instanceof HTMLPreElement ? [block] : block instanceof Element ? Array.from(block.querySelectorAll("pre")) : [];
   for (const pre of pres) {
     const code = pre.querySelector("code");
     const lang = /language-([\w+#.-]+)/.exec(code?.className ?? "")?.[1] ?? "";
-    const bar = document.createElement("div");
-    bar.className = "code-toolbar";
-    const label = document.createElement("span");
-    label.textContent = lang;
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.className = "copy-code";
-    copy.textContent = "Copy";
-    copy.title = "Copy code";
-    bar.append(label, copy);
+    const bar = el("div", "code-toolbar");
+    bar.append(el("span", "", lang), button("Copy", "copy-code", "Copy code"));
     pre.prepend(bar);
   }
+}
+
+function roleLabel(message: Pick<ChatMessage, "role" | "cancelled" | "interrupted">): string {
+  return ROLE_LABEL[message.role] + (message.interrupted ? " (interrupted)" : message.cancelled ? " (stopped)" : "");
 }
 
 export class Transcript {
@@ -66,36 +78,32 @@ export class Transcript {
       if (old) old.replaceWith(node);
       else body.append(node);
     });
-    while (body.childNodes.length > fresh.length) body.lastChild!.remove();
+    while (body.childNodes.length > fresh.length) body.lastChild?.remove();
     if (seen.size > 0) this.onCitations(seen);
   }
 
   add(message: ChatMessage, streaming = false): HTMLElement {
-    const article = document.createElement("article");
-    article.className = `message ${message.role}`;
+    const article = el("article", `message ${message.role}`);
     article.dataset.role = message.role;
     article.dataset.id = message.id;
-    const label = document.createElement("div");
-    label.className = "role";
-    label.textContent = ROLE_LABEL[message.role] + (message.cancelled ? " (stopped)" : "");
-    const body = document.createElement("div");
-    body.className = "body";
-    article.append(label, body);
+    const body = el("div", "body");
+    article.append(el("div", "role", roleLabel(message)));
+    if (message.notes?.length) article.append(...message.notes.map((n) => el("p", "note", n)));
+    article.append(body);
     if (message.role === "assistant") {
       this.patchBody(body, message.text);
+      this.addAnswerFooter(article, message);
     } else {
       // Questions show exactly what was typed (markdown would turn __init__.py into bold "init"); errors are text.
-      const p = document.createElement("p");
-      p.className = "plain";
-      p.textContent = message.text;
+      const p = el("p", "plain", message.text);
       body.append(p);
       if (message.role === "user") {
-        const paths = linkCitations(p, this.citationState);
+        if (message.attachment) body.prepend(this.attachmentChip(message.attachment));
+        const paths = linkCitations(body, this.citationState);
         if (paths.size > 0) this.onCitations(paths);
       }
-      if (message.role === "error") this.addActions(article, message.actions ?? []);
+      if (message.role === "error") this.addActions(article, message.actions ?? [], messageIds.turnOf(message.id));
     }
-    if (message.role === "assistant") this.addAnswerActions(article);
     if (streaming) {
       article.classList.add("streaming");
       article.setAttribute("aria-busy", "true");
@@ -104,56 +112,78 @@ export class Transcript {
     return article;
   }
 
-  /** Ends streaming on an answer: the final text, its buttons, and the live region may announce it. */
-  finish(article: HTMLElement, text: string, cancelled: boolean): void {
-    this.patchBody(article.querySelector<HTMLElement>(".body")!, text);
+  /** Ends streaming on an answer: the final text, its notes, files and buttons; the live region may announce it. */
+  finish(article: HTMLElement, message: ChatMessage): void {
+    const body = article.querySelector<HTMLElement>(".body");
+    if (body) {
+      this.patchBody(body, message.text);
+      body.before(...(message.notes ?? []).map((n) => el("p", "note", n)));
+    }
     article.classList.remove("streaming");
     article.removeAttribute("aria-busy");
-    if (cancelled) article.querySelector(".role")!.textContent = `${ROLE_LABEL.assistant} (stopped)`;
+    const label = article.querySelector(".role");
+    if (label) label.textContent = roleLabel(message);
+    article.querySelector(".answer-footer")?.remove();
+    this.addAnswerFooter(article, message);
   }
 
-  private addAnswerActions(article: HTMLElement): void {
-    const bar = document.createElement("div");
-    bar.className = "message-actions";
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.className = "copy-answer secondary";
-    copy.textContent = "Copy answer";
+  private attachmentChip(attachment: Attachment): HTMLElement {
+    const chip = el("div", "attachment chip");
+    chip.title = attachment.text === undefined ? "This file" : "The selected code is quoted for the model";
+    chip.textContent = attachmentLabel(attachment);
+    return chip;
+  }
+
+  private addAnswerFooter(article: HTMLElement, message: ChatMessage): void {
+    if (article.classList.contains("streaming")) return;
+    const footer = el("div", "answer-footer");
+    if (message.coverage) footer.append(this.coverage(message.coverage));
+    const bar = el("div", "message-actions");
+    const copy = button("Copy answer", "copy-answer secondary");
+    copy.disabled = message.text.trim() === "";
     bar.append(copy);
-    article.append(bar);
+    footer.append(bar);
+    article.append(footer);
   }
 
-  private addActions(article: HTMLElement, actions: readonly ErrorAction[]): void {
+  /** "Read 2 of 181 files" when the repository did not fit, and the files read as a collapsed list of links. */
+  private coverage(coverage: AnswerCoverage): HTMLElement {
+    const box = el("div", "coverage");
+    if (coverage.readCount < coverage.total) {
+      const line = el("p", "partial", `Read ${coverage.readCount} of ${coverage.total} files — `);
+      const report = button("see the context report", "link");
+      report.dataset.action = "showContextReport";
+      line.append(report);
+      box.append(line);
+    }
+    const details = el("details", "files");
+    details.append(el("summary", "", `Used ${coverage.readCount} ${coverage.readCount === 1 ? "file" : "files"}`));
+    const list = el("ul", "");
+    for (const path of coverage.read) {
+      const link = el("a", "file-link", path);
+      link.href = "#";
+      link.dataset.path = path;
+      link.title = `Open ${path}`;
+      const item = el("li", "");
+      item.append(link);
+      list.append(item);
+    }
+    if (coverage.readCount > coverage.read.length) list.append(el("li", "more", `and ${coverage.readCount - coverage.read.length} more`));
+    details.append(list);
+    box.append(details);
+    return box;
+  }
+
+  private addActions(article: HTMLElement, actions: readonly ErrorAction[], turnId: string): void {
     if (actions.length === 0) return;
-    const bar = document.createElement("div");
-    bar.className = "message-actions";
+    const bar = el("div", "message-actions");
     for (const action of actions) {
       if (!Object.hasOwn(ACTION_LABEL, action)) continue;
-      const button = document.createElement("button");
-      button.type = "button";
-      button.dataset.action = action;
-      button.textContent = ACTION_LABEL[action];
-      bar.append(button);
+      const b = button(ACTION_LABEL[action], action === actions[0] ? "" : "secondary");
+      b.dataset.action = action;
+      b.dataset.turn = turnId;
+      bar.append(b);
     }
     article.append(bar);
-  }
-
-  /** What the integration tests read: the text as shown (without toolbars), and the citation links. */
-  snapshot(): TranscriptSnapshot {
-    const articles = Array.from(this.root.querySelectorAll<HTMLElement>("article.message"));
-    return {
-      streaming: articles.some((a) => a.classList.contains("streaming")),
-      messages: articles.map((a) => {
-        const body = a.querySelector(".body")!.cloneNode(true) as HTMLElement;
-        body.querySelectorAll(".code-toolbar").forEach((t) => t.remove());
-        const links = Array.from(a.querySelectorAll<HTMLAnchorElement>("a.citation")).map((l) => ({
-          text: l.textContent ?? "",
-          path: l.dataset.path ?? "",
-          line: Number(l.dataset.line),
-        }));
-        const text = Array.from(body.childNodes, (n) => (n.textContent ?? "").trim()).filter(Boolean).join("\n");
-        return { role: a.dataset.role as ChatRole, text, links };
-      }),
-    };
   }
 }

@@ -14,13 +14,14 @@ import { createProgressPrinter } from "./cliProgress";
 import { fetchTestModel, isTestModelName, testModels } from "./engine/testModels";
 
 const USAGE = `Usage:
-  longrope-qa ask  [--workspace DIR] [--model PATH] [--max-tokens N] [--threads N] QUESTION
+  longrope-qa ask  [--workspace DIR] [--model PATH] [--max-tokens N] [--threads N] [--no-saved-states] QUESTION
   longrope-qa pack [--workspace DIR] [--model PATH] [--budget TOKENS] [--json] [--out FILE]
   longrope-qa longrope factors|eval|search|extend …   (longrope-qa longrope --help)
 
 --model takes a GGUF path or the name of a small test model (${Object.keys(testModels).join(", ")}), fetched
 into ~/.cache/longrope-qa/models on first use. Without --model the default LongRoPE model (Phi-4-mini-instruct,
-128k) is downloaded on first use.`;
+128k) is downloaded on first use. --no-saved-states keeps the repo's KV state in memory only (nothing of the
+prompt is written to disk; the next run reads the repo again).`;
 
 const options = {
   workspace: { type: "string" },
@@ -32,6 +33,7 @@ const options = {
   exclude: { type: "string", multiple: true },
   json: { type: "boolean" },
   out: { type: "string" },
+  "no-saved-states": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -60,8 +62,9 @@ async function configFrom(values: Record<string, unknown>, question?: string): P
   };
 }
 
-function newService(): RepoQa {
+function newService(values: Record<string, unknown> = {}): RepoQa {
   return new RepoQa({
+    saveStates: () => values["no-saved-states"] !== true,
     workerPath: path.join(__dirname, "engineWorker.mjs"),
     storageDir: path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), ".cache"), "longrope-qa"),
     log: (level, message) => {
@@ -70,8 +73,8 @@ function newService(): RepoQa {
   });
 }
 
-async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Promise<T>): Promise<T> {
-  const service = newService();
+async function withService<T>(run: (service: RepoQa, signal: AbortSignal) => Promise<T>, values: Record<string, unknown> = {}): Promise<T> {
+  const service = newService(values);
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);
@@ -97,6 +100,7 @@ async function ask(values: Record<string, unknown>, positionals: string[]): Prom
       onToken: (text) => process.stdout.write(text),
       onStatus: progress.update,
     }),
+    values,
   );
   progress.done();
   process.stdout.write("\n");

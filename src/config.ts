@@ -4,7 +4,9 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { RepoQaConfig } from "./engine/api";
 import type { GpuChoice, KvCacheType } from "./engine/protocol";
+import { boundedMaxFileBytes } from "./workspace/readFiles";
 import type { WorkspaceRoot } from "./workspace/types";
+import { clampThreads } from "./util/threads";
 import { RepoQaError, untrustedWorkspaceError } from "./util/errors";
 
 export const SECTION = "longropeQa";
@@ -20,7 +22,7 @@ export function promptPathOf(uri: vscode.Uri, roots = workspaceRoots()): string 
   if (uri.scheme !== "file") return undefined;
   for (const root of roots) {
     const rel = path.relative(root.path, uri.fsPath);
-    if (rel && !rel.startsWith("..") && !path.isAbsolute(rel)) {
+    if (rel && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel)) {
       const posix = rel.split(path.sep).join("/");
       return roots.length > 1 ? `${root.name}/${posix}` : posix;
     }
@@ -74,14 +76,15 @@ export function readConfig(question?: string): RepoQaConfig {
       roots,
       include: cfg.get<string[]>("include") ?? [],
       exclude: cfg.get<string[]>("exclude") ?? [],
-      maxFileBytes: cfg.get<number>("maxFileBytes") ?? 1024 * 1024,
+      maxFileBytes: boundedMaxFileBytes(cfg.get<number>("maxFileBytes") ?? 1024 * 1024),
       filesExclude,
-      openFiles: openEditorPaths(roots),
+      // Always-included paths are read first when the repo does not fit, like open editors.
+      openFiles: [...(cfg.get<string[]>("alwaysInclude") ?? []), ...openEditorPaths(roots)],
       question,
     },
     engine: {
       modelPath: modelPathSetting(cfg.get<string>("modelPath") ?? ""),
-      threads: cfg.get<number>("threads") ?? 0,
+      threads: clampThreads(cfg.get<number>("threads")),
       gpu: cfg.get<GpuChoice>("gpu") ?? "auto",
       gpuLayers: cfg.get<number | "auto">("gpuLayers") ?? "auto",
       flashAttention: cfg.get<boolean | null>("flashAttention") ?? undefined,
@@ -92,4 +95,52 @@ export function readConfig(question?: string): RepoQaConfig {
 
 export function maxAnswerTokens(): number {
   return vscode.workspace.getConfiguration(SECTION).get<number>("maxAnswerTokens") ?? 1024;
+}
+
+/** `longropeQa.saveRepoStates`: false keeps the repo's KV state in memory only (nothing of the prompt on disk). */
+export function saveStatesToDisk(): boolean {
+  return vscode.workspace.getConfiguration(SECTION).get<boolean>("saveRepoStates") ?? true;
+}
+
+/** The settings the chat's buttons and the context report change or show (names spelled only in this file). */
+export const settingKeys = {
+  modelPath: `${SECTION}.modelPath`,
+  include: `${SECTION}.include`,
+  alwaysInclude: `${SECTION}.alwaysInclude`,
+} as const;
+
+/**
+ * Opens the Settings editor at a setting. Machine-scoped settings (modelPath, gpu, …) cannot be applied from User
+ * settings in a remote window (code-server, SSH, WSL, containers): there they live in the Remote tab.
+ */
+export async function openSetting(key: string = settingKeys.modelPath): Promise<void> {
+  const command = vscode.env.remoteName ? "workbench.action.openRemoteSettings" : "workbench.action.openSettings";
+  await vscode.commands.executeCommand(command, { query: key });
+}
+
+/** Stores a model file in longropeQa.modelPath; Global is the machine's (Remote) settings in a remote window. */
+export async function writeModelPath(fsPath: string): Promise<void> {
+  await vscode.workspace.getConfiguration(SECTION).update("modelPath", fsPath, vscode.ConfigurationTarget.Global);
+}
+
+export function includePatterns(): string[] {
+  return vscode.workspace.getConfiguration(SECTION).get<string[]>("include") ?? [];
+}
+
+/** Adds a workspace-relative path to longropeQa.alwaysInclude (workspace settings: the choice is per repo). */
+export async function addAlwaysInclude(promptPath: string): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration(SECTION);
+  const current = cfg.get<string[]>("alwaysInclude") ?? [];
+  if (current.includes(promptPath)) return;
+  await cfg.update("alwaysInclude", [...current, promptPath], vscode.ConfigurationTarget.Workspace);
+}
+
+/** The configured model file ("" for the default model); a relative path is returned as typed (the ask explains). */
+export function configuredModelPath(): string {
+  const raw = vscode.workspace.getConfiguration(SECTION).get<string>("modelPath") ?? "";
+  try {
+    return modelPathSetting(raw);
+  } catch {
+    return raw.trim();
+  }
 }

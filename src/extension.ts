@@ -1,11 +1,13 @@
 /** Activation and wiring only: every registration goes into context.subscriptions; deactivate stops the engine. */
 import * as vscode from "vscode";
-import { readConfig } from "./config";
+import { readConfig, saveStatesToDisk } from "./config";
 import { RepoQa } from "./engine/repoQa";
 import { registerChat } from "./chat/register";
 import { registerContextReport } from "./commands/contextReport";
 import { registerExtendModelCommand } from "./commands/extendModel";
 import { registerSavedStatesCommand } from "./commands/savedStates";
+import { stateKeyFromSecrets } from "./stateKeySecret";
+import { isWorkspaceNoise } from "./util/workspaceNoise";
 
 let service: RepoQa | undefined;
 
@@ -23,6 +25,8 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
     workerPath: context.asAbsolutePath("dist/engineWorker.mjs"),
     storageDir: context.globalStorageUri.fsPath,
     log: (level, message) => log[level](message),
+    stateKey: stateKeyFromSecrets(context.secrets),
+    saveStates: saveStatesToDisk,
   });
   service = repoQa;
   // Stops the worker even if deactivate() is never called; both paths share one graceful shutdown.
@@ -36,12 +40,6 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
     registerSavedStatesCommand(repoQa, log),
     watchWorkspace(() => repoQa.onWorkspaceChanged((status) => chat.reportStatus(status))),
   );
-
-  if (context.extensionMode === vscode.ExtensionMode.Test || process.env.LONGROPE_QA_TEST === "1") {
-    context.subscriptions.push(
-      vscode.commands.registerCommand("longropeQa.test.enginePid", () => repoQa.enginePid),
-    );
-  }
   const activationMs = performance.now() - started;
   log.info(`Activated in ${activationMs.toFixed(1)} ms`);
   return { activationMs };
@@ -51,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): RepoQaExports {
 function watchWorkspace(onChange: () => void): vscode.Disposable {
   const watcher = vscode.workspace.createFileSystemWatcher("**/*");
   const handle = (uri: vscode.Uri) => {
-    if (!/[\\/](\.git|node_modules)([\\/]|$)/.test(uri.fsPath)) onChange();
+    if (!isWorkspaceNoise(uri.fsPath)) onChange();
   };
   return vscode.Disposable.from(watcher, watcher.onDidChange(handle), watcher.onDidCreate(handle), watcher.onDidDelete(handle));
 }

@@ -17,7 +17,8 @@ async function realFile(candidate: string): Promise<string | undefined> {
 
 function isInside(root: string, file: string): boolean {
   const rel = path.relative(root, file);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  // `..hidden.ts` is inside; only `..` itself or `../…` leaves the root.
+  return rel !== "" && rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel);
 }
 
 /** Candidate absolute paths for a cited path, in the order the packer would have named them. */

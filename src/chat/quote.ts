@@ -1,7 +1,5 @@
-/** The pre-filled question for "Ask about selection" / "Ask about this file" (pure, so it is unit-tested). */
-
-/** The selection is quoted only up to this many characters: the whole file is in the prompt anyway. */
-export const MAX_QUOTE = 4000;
+/** What the model reads for a question with an attachment chip (pure, so it is unit-tested). */
+import { MAX_QUOTE, type Attachment } from "./protocol";
 
 /** A fence longer than any backtick run in the text, so quoted code cannot close it early. */
 function fenceFor(text: string): string {
@@ -9,24 +7,25 @@ function fenceFor(text: string): string {
   return "`".repeat(longest + 1);
 }
 
-export interface QuotedSelection {
-  /** Path as the model cites it (workspace-relative), or a file name for files outside the workspace. */
-  readonly path: string;
-  /** 1-based, inclusive. */
-  readonly firstLine: number;
-  readonly lastLine: number;
-  readonly languageId: string;
-  readonly text: string;
+/** `path`, `path:3` or `path:3-9`: how the chip and the model name an attachment. */
+export function attachmentLabel(a: Attachment): string {
+  if (a.firstLine === undefined) return a.path;
+  return a.firstLine === a.lastLine ? `${a.path}:${a.firstLine}` : `${a.path}:${a.firstLine}-${a.lastLine}`;
 }
 
-export function selectionQuestion(s: QuotedSelection): string {
-  const quoted = s.text.length > MAX_QUOTE ? `${s.text.slice(0, MAX_QUOTE)}\n…` : s.text;
-  const where = s.firstLine === s.lastLine ? `${s.path}:${s.firstLine}` : `${s.path}:${s.firstLine}-${s.lastLine}`;
+/** The question as the model reads it: the attachment cited (and its code quoted) before what the user typed. */
+export function quoteForModel(question: string, attachment: Attachment | undefined): string {
+  if (!attachment) return question;
+  const where = attachmentLabel(attachment);
+  const asked = question.trim() || (attachment.text === undefined ? "What does this file do?" : "What does this code do?");
+  if (attachment.text === undefined) return `About ${where}: ${asked}`;
+  const quoted = attachment.text;
   const fence = fenceFor(quoted);
-  const lang = /^[\w+#.-]*$/.test(s.languageId) ? s.languageId : "";
-  return `About ${where}:\n${fence}${lang}\n${quoted}\n${fence}\n`;
+  const lang = /^[\w+#.-]*$/.test(attachment.languageId ?? "") ? attachment.languageId ?? "" : "";
+  return `About ${where}:\n${fence}${lang}\n${quoted}\n${fence}\n${asked}`;
 }
 
-export function fileQuestion(path: string): string {
-  return `About ${path}: `;
+/** A selection as an attachment: quoted up to MAX_QUOTE characters (the whole file is in the prompt anyway). */
+export function selectionAttachment(a: Required<Attachment>): Attachment {
+  return { ...a, text: a.text.length > MAX_QUOTE ? `${a.text.slice(0, MAX_QUOTE)}\n…` : a.text };
 }

@@ -1,18 +1,18 @@
-/** Wires the chat: the sidebar view, its commands, the status-bar item and (in test mode) the test hooks. */
+/** Wires the chat: the sidebar view, its commands, the status-bar item and the welcome state. */
+import * as path from "node:path";
 import * as vscode from "vscode";
-import { maxAnswerTokens, workspaceRoots } from "../config";
+import { SECTION, maxAnswerTokens, openSetting, workspaceRoots } from "../config";
 import type { EngineStatus, RepoQaConfig, RepoQaService } from "../engine/api";
-import type { AskResult } from "../engine/protocol";
 import { describeError } from "../util/errors";
+import { chooseModelFile, runErrorAction } from "./actionCommands";
 import { ChatSession } from "./chatSession";
 import { CHAT_VIEW_ID, ChatViewProvider } from "./chatViewProvider";
 import { resolveCitation } from "./citations";
-import { questionAboutFile, questionAboutSelection } from "./editorQuestions";
-import { actionsFor, chooseModelFile, runErrorAction } from "./errorActions";
-import type { WebviewMessage } from "./protocol";
+import { fileOf, selectionOf } from "./editorQuestions";
+import { externalLink, type Attachment, type WebviewMessage, type WelcomeInfo } from "./protocol";
 import { createStatusBarItem } from "./statusBar";
 import { createProgressNotifier } from "./progressNotification";
-import { isTestMode, registerTestHooks } from "./testHooks";
+import { welcomeInfo } from "./welcome";
 
 export interface ChatDeps {
   readonly service: RepoQaService;
@@ -46,6 +46,7 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
   const { log } = deps;
   const status = createStatusBarItem();
   const notifier = createProgressNotifier(() => session.stop());
+  let welcome: WelcomeInfo | undefined;
   // Assigned right below; the session posts through the view, the view reads the session's snapshot.
   let view!: ChatViewProvider;
   const session = new ChatSession({
@@ -55,19 +56,31 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
     store: context.workspaceState,
     post: (message) => view.post(message),
     isTrusted: () => vscode.workspace.isTrusted,
-    actionsFor,
+    remote: vscode.env.remoteName !== undefined,
     onStatus: (s) => {
       status.update(s);
-      if (s) notifier.update(s);
+      notifier.update(s);
     },
     onAnsweringChanged: (answering) => void vscode.commands.executeCommand("setContext", "longropeQa.answering", answering),
+    // The walkthrough's "Ask your first question" completes on this, not when the view merely opens.
+    onAnswered: () => void vscode.commands.executeCommand("setContext", "longropeQa.hasAsked", true),
     log: (level, message) => log[level](message),
   });
+
+  const refreshWelcome = async () => {
+    welcome = await welcomeInfo(context.globalStorageUri.fsPath);
+    view.post({ type: "welcome", welcome });
+  };
+
+  const afterAction = async (outcome: { notice?: string; retry: boolean }, turnId: string | undefined) => {
+    if (outcome.notice) session.notice(outcome.retry && turnId ? `${outcome.notice} Asking again.` : outcome.notice);
+    if (outcome.retry && turnId) await session.retry(turnId);
+  };
 
   const handle = async (message: WebviewMessage): Promise<void> => {
     switch (message.type) {
       case "ask":
-        await session.ask(message.question.trim(), message.id);
+        await session.ask(message.question.trim(), message.id, message.attachment);
         return;
       case "cancel":
         session.stop(message.targetId);
@@ -84,24 +97,28 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
         return;
       }
       case "runAction":
-        return runErrorAction(message.action, log);
+        return afterAction(await runErrorAction(message.action, log), message.turnId);
       case "copyText":
         return vscode.env.clipboard.writeText(message.text);
       case "openLink": {
-        const uri = vscode.Uri.parse(message.url, true);
-        if (uri.scheme === "https" || uri.scheme === "http") await vscode.env.openExternal(uri);
+        const url = externalLink(message.url);
+        if (url) await vscode.env.openExternal(vscode.Uri.parse(url.href, true));
         return;
       }
     }
   };
-  view = new ChatViewProvider(context.extensionUri, () => session.snapshot(), (message) => {
-    handle(message).catch((error: unknown) => log.error(`Chat message "${message.type}" failed: ${describeError(error)}`));
-  });
+  view = new ChatViewProvider(
+    context.extensionUri,
+    () => ({ ...session.snapshot(), welcome }),
+    (message) => {
+      handle(message).catch((error: unknown) => log.error(`Chat message "${message.type}" failed: ${describeError(error)}`));
+    },
+  );
 
-  const prefill = async (text: string | undefined) => {
-    if (!text) return;
-    await view.reveal();
-    view.post({ type: "prefill", text });
+  const attach = async (attachment: Attachment | undefined) => {
+    if (!attachment) return;
+    await view.reveal(10_000, true);
+    view.post({ type: "prefill", attachment });
   };
 
   const disposables: vscode.Disposable[] = [
@@ -110,30 +127,39 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
     status.item,
     notifier,
     vscode.window.registerWebviewViewProvider(CHAT_VIEW_ID, view, { webviewOptions: { retainContextWhenHidden: true } }),
-    vscode.commands.registerCommand("longropeQa.ask", async (question?: unknown): Promise<AskResult | undefined> => {
-      const asked =
-        typeof question === "string" && question.trim()
-          ? question.trim()
-          : await vscode.window.showInputBox({ title: "Ask about this repo", prompt: "A question about the open workspace", ignoreFocusOut: true });
-      if (!asked?.trim()) return undefined;
-      // The answer streams whether or not the page is up yet; a page that loads late catches up.
-      await view.reveal(5_000);
-      return session.ask(asked.trim());
+    vscode.commands.registerCommand("longropeQa.ask", async (question?: unknown) => {
+      if (typeof question === "string" && question.trim()) {
+        // The answer streams whether or not the page is up yet; a page that loads late catches up.
+        await view.reveal(5_000);
+        return session.ask(question.trim());
+      }
+      // From the palette or the keybinding: the question box is where the question goes.
+      if (await view.reveal(10_000, true)) return undefined;
+      const asked = await vscode.window.showInputBox({ title: "Ask about this repo", prompt: "A question about the open workspace", ignoreFocusOut: true });
+      return asked?.trim() ? session.ask(asked.trim()) : undefined;
     }),
     vscode.commands.registerCommand("longropeQa.stop", () => session.stop()),
     vscode.commands.registerCommand("longropeQa.newChat", () => session.newChat()),
-    vscode.commands.registerCommand("longropeQa.chooseModel", () => chooseModelFile()),
+    vscode.commands.registerCommand("longropeQa.chooseModel", async () => {
+      const chosen = await chooseModelFile();
+      if (chosen) void vscode.window.showInformationMessage(`LongRoPE QA will answer with ${path.basename(chosen)}.`);
+      return chosen;
+    }),
+    vscode.commands.registerCommand("longropeQa.openSettings", () => openSetting()),
     vscode.commands.registerCommand("longropeQa.askAboutSelection", () => {
       const editor = vscode.window.activeTextEditor;
-      return prefill(editor && questionAboutSelection(editor));
+      return attach(editor && selectionOf(editor));
     }),
     vscode.commands.registerCommand("longropeQa.askAboutFile", (uri?: unknown) => {
       const target = uri instanceof vscode.Uri ? uri : vscode.window.activeTextEditor?.document.uri;
-      return prefill(target && questionAboutFile(target));
+      return attach(target && fileOf(target));
     }),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => view.post(session.snapshot())),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => view.post({ ...session.snapshot(), welcome })),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(SECTION)) refreshWelcome().catch((error: unknown) => log.warn(`Welcome view: ${describeError(error)}`));
+    }),
   ];
-  if (isTestMode(context)) disposables.push(registerTestHooks(view));
+  refreshWelcome().catch((error: unknown) => log.warn(`Welcome view: ${describeError(error)}`));
   const all = vscode.Disposable.from(...disposables);
   return { dispose: () => all.dispose(), reportStatus: (s) => session.reportStatus(s) };
 }

@@ -12,7 +12,7 @@ function percent(done: number, total: number): string {
 }
 
 export interface StatusText {
-  /** Short, e.g. "Ingesting 42%". */
+  /** Short, e.g. "Reading the repository 42%". */
   readonly label: string;
   /** Codicon name for the status bar. */
   readonly icon: string;
@@ -29,10 +29,10 @@ export function describeStatus(status: EngineStatus | undefined): StatusText {
     case "loading":
       return { label: "Loading model", icon: "sync~spin", busy: true };
     case "packing":
-      return { label: `Packing workspace (${status.filesSeen} files)`, icon: "sync~spin", busy: true };
+      return { label: `Collecting files (${status.filesSeen})`, icon: "sync~spin", busy: true };
     case "ingesting": {
       const eta = status.etaMs > 0 ? `, ${Math.ceil(status.etaMs / 1000)} s left` : "";
-      return { label: `Ingesting ${percent(status.done, status.total)}${eta}`, icon: "sync~spin", busy: true };
+      return { label: `Reading the repository ${percent(status.done, status.total)}${eta}`, icon: "sync~spin", busy: true };
     }
     case "answering":
       return { label: "Answering", icon: "loading~spin", busy: true };

@@ -1,90 +1,158 @@
-/** "LongRoPE QA: Show context report": what goes into the prompt and what is left out, as a read-only document. */
+/**
+ * "LongRoPE QA: Show context report": what goes into the prompt and what is left out, as a view in the editor area
+ * (media/report.ts). Its figures come from the budget a question would get, so they agree with the chat's.
+ */
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
 import * as vscode from "vscode";
-import type { RepoQaService } from "../engine/api";
-import { readConfig } from "../config";
-import { renderPackReport } from "../workspace/index";
-import { describeError } from "../util/errors";
+import { addAlwaysInclude, maxAnswerTokens, readConfig, workspaceRoots } from "../config";
+import type { PackBudget, RepoQaService } from "../engine/api";
 import { estimateMemory } from "../engine/memoryEstimate";
 import { formatBytes } from "../engine/memoryPlan";
 import type { EngineSettings } from "../engine/protocol";
-
-const SCHEME = "longrope-qa-report";
-const REPORT_URI = vscode.Uri.from({ scheme: SCHEME, path: "/Context report.md" });
+import { resolveCitation } from "../chat/citations";
+import { describeError } from "../util/errors";
+import { reportPageHtml } from "./reportHtml";
+import { formatCount, reportModel } from "./reportModel";
+import { parseReportRequest, type ReportHostMessage, type ReportRequest } from "./reportProtocol";
 
 export interface ContextReportDeps {
   readonly service: RepoQaService;
   readonly log: vscode.LogOutputChannel;
 }
 
-class ReportDocuments implements vscode.TextDocumentContentProvider {
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changed.event;
-  text = "";
-
-  set(text: string): void {
-    this.text = text;
-    this.changed.fire(REPORT_URI);
-  }
-  provideTextDocumentContent(): string {
-    return this.text;
-  }
-  dispose(): void {
-    this.changed.dispose();
-  }
-}
-
-/** "What fits in memory": KV cache for the packed repo plus the answer, next to the model file and free memory. */
-async function memorySection(engine: EngineSettings, repoTokens: number | undefined, service: RepoQaService): Promise<string> {
-  const modelPath = engine.modelPath || service.lastModel?.modelPath;
-  if (!modelPath || repoTokens === undefined) return "\n## Memory\n\nSet `longropeQa.modelPath` to see what fits in memory.\n";
+/** "Memory: …" for the tokens a question allocates (prompt + both reserves), or undefined without a model. */
+async function memoryLine(engine: EngineSettings, repoTokens: number | undefined, budget: PackBudget | undefined, modelPath: string | undefined): Promise<string | undefined> {
+  if (!modelPath || repoTokens === undefined || !budget) return undefined;
+  const tokens = repoTokens + budget.answerTokens + budget.questionTokens;
   try {
     const kvType = engine.kvCacheType ?? "f16";
-    const e = await estimateMemory(modelPath, repoTokens + 2048, kvType);
+    const e = await estimateMemory(modelPath, tokens, kvType);
     const verdict = e.fits ? "fits" : `does not fit — try a ${e.suggestion}`;
-    return [
-      "\n## Memory\n",
-      `- Model file: ${formatBytes(e.modelBytes)} (${modelPath})`,
-      `- KV cache (${kvType}) for ${e.contextTokens} tokens (repo + answer reserve): ${formatBytes(e.kvBytes)} (${formatBytes(e.kvBytesPerToken)} per token)`,
-      `- Free memory beside the model: ${formatBytes(e.availableBytes)} — ${verdict}`,
-      "",
-    ].join("\n");
+    return `Memory: the model file ${formatBytes(e.modelBytes)} + a ${kvType} KV cache of ${formatBytes(e.kvBytes)} for ${formatCount(tokens)} tokens (repository + answer + question); ${formatBytes(e.availableBytes)} free beside the model — ${verdict}`;
   } catch (error) {
-    return `\n## Memory\n\nNo estimate: ${describeError(error)}\n`;
+    return `Memory: no estimate (${describeError(error)})`;
   }
 }
 
-export function registerContextReport(_context: vscode.ExtensionContext, deps: ContextReportDeps): vscode.Disposable {
-  const documents = new ReportDocuments();
-  const command = vscode.commands.registerCommand("longropeQa.showContextReport", async () => {
+/** Adds `<folder>/` to the .longropeignore of the workspace root holding it; returns the file changed. */
+async function excludeFolder(promptPath: string): Promise<string> {
+  const roots = workspaceRoots();
+  const [first, ...rest] = promptPath.split("/");
+  const named = roots.length > 1 ? roots.find((r) => r.name === first) : undefined;
+  const root = named ?? roots[0];
+  if (!root) throw new Error("No workspace folder is open.");
+  const relative = named ? rest.join("/") : promptPath;
+  if (!relative || relative.split("/").includes("..")) throw new Error(`"${promptPath}" is not a folder of this workspace.`);
+  const file = path.join(root.path, ".longropeignore");
+  const existing = await fs.readFile(file, "utf8").catch(() => "");
+  const line = `${relative.replace(/\/$/, "")}/`;
+  if (!existing.split(/\r?\n/).includes(line)) {
+    await fs.writeFile(file, `${existing}${existing && !existing.endsWith("\n") ? "\n" : ""}${line}\n`);
+  }
+  return file;
+}
+
+class ReportPanel {
+  private panel: vscode.WebviewPanel | undefined;
+  private running: AbortController | undefined;
+
+  constructor(private readonly extensionUri: vscode.Uri, private readonly deps: ContextReportDeps) {}
+
+  /** Opens the view (its page asks for the report once it loads) or brings it back with fresh figures. */
+  async show(): Promise<void> {
+    if (!this.panel) {
+      this.panel = this.create();
+      return;
+    }
+    this.panel.reveal();
+    await this.refresh();
+  }
+
+  private create(): vscode.WebviewPanel {
+    const media = vscode.Uri.joinPath(this.extensionUri, "media");
+    const dist = vscode.Uri.joinPath(this.extensionUri, "dist");
+    const panel = vscode.window.createWebviewPanel("longropeQa.contextReport", "Context report", vscode.ViewColumn.Active, {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [media, dist],
+    });
+    panel.iconPath = vscode.Uri.joinPath(media, "icon.svg");
+    panel.webview.html = reportPageHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(dist, "report.js")).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, "report.css")).toString(),
+    });
+    panel.webview.onDidReceiveMessage((raw: unknown) => {
+      const request = parseReportRequest(raw);
+      if (request) this.handle(request).catch((error: unknown) => this.fail(error));
+    });
+    panel.onDidDispose(() => {
+      this.running?.abort();
+      this.panel = undefined;
+    });
+    return panel;
+  }
+
+  private post(message: ReportHostMessage): void {
+    void this.panel?.webview.postMessage(message);
+  }
+
+  private fail(error: unknown): void {
+    this.deps.log.error(`Context report: ${describeError(error)}`);
+    this.post({ type: "error", message: describeError(error) });
+  }
+
+  private async handle(request: ReportRequest): Promise<void> {
+    switch (request.type) {
+      case "ready":
+      case "refresh":
+        return this.refresh();
+      case "openFile": {
+        const file = await resolveCitation(workspaceRoots(), request.path);
+        if (file) await vscode.window.showTextDocument(vscode.Uri.file(file), { viewColumn: vscode.ViewColumn.Beside, preview: true });
+        return;
+      }
+      case "excludeFolder": {
+        const file = await excludeFolder(request.path);
+        return this.refresh(`Added ${request.path}/ to ${vscode.workspace.asRelativePath(file)}.`);
+      }
+      case "alwaysInclude":
+        await addAlwaysInclude(request.path);
+        return this.refresh(`Added ${request.path} to longropeQa.alwaysInclude: it is read first when the repository does not fit.`);
+    }
+  }
+
+  /** Packs as a question would (same answer reserve, same budget) and shows the result. */
+  async refresh(changed?: string): Promise<void> {
+    this.running?.abort();
+    const abort = (this.running = new AbortController());
+    this.post({ type: "busy", message: "Packing the workspace…" });
     try {
       const config = readConfig();
-      const result = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: "LongRoPE QA: packing the workspace", cancellable: true },
-        (progress, token) => {
-          const abort = new AbortController();
-          token.onCancellationRequested(() => abort.abort());
-          return deps.service.pack(config, {
-            signal: abort.signal,
-            onStatus: (s) => {
-              if (s.state === "packing") progress.report({ message: `${s.filesSeen} files, ${s.tokensSoFar} tokens` });
-              else if (s.state === "loading") progress.report({ message: "loading the model's tokenizer" });
-            },
-          });
+      const result = await this.deps.service.pack(config, {
+        signal: abort.signal,
+        onStatus: (s) => {
+          if (s.state === "packing") this.post({ type: "busy", message: `Packing the workspace: ${formatCount(s.filesSeen)} files…` });
+          else if (s.state === "loading") this.post({ type: "busy", message: "Loading the model's tokenizer…" });
         },
-      );
-      documents.set(renderPackReport(result) + (await memorySection(config.engine, result.totalTokens, deps.service)));
-      const doc = await vscode.workspace.openTextDocument(REPORT_URI);
-      await vscode.languages.setTextDocumentLanguage(doc, "markdown");
-      await vscode.window.showTextDocument(doc, { preview: true });
+      }, maxAnswerTokens());
+      if (abort.signal.aborted) return;
+      const modelPath = config.engine.modelPath || this.deps.service.lastModel?.modelPath;
+      const memory = await memoryLine(config.engine, result.totalTokens, result.budget, modelPath);
+      this.post({ type: "report", report: reportModel(result, result.budget, memory), changed });
     } catch (error) {
-      deps.log.error(`Context report failed: ${describeError(error)}`);
-      const action = await vscode.window.showErrorMessage(describeError(error), "Open logs");
-      if (action === "Open logs") deps.log.show();
+      this.fail(error);
     }
-  });
-  return vscode.Disposable.from(
-    documents,
-    vscode.workspace.registerTextDocumentContentProvider(SCHEME, documents),
-    command,
-  );
+  }
+
+  dispose(): void {
+    this.running?.abort();
+    this.panel?.dispose();
+  }
+}
+
+export function registerContextReport(context: vscode.ExtensionContext, deps: ContextReportDeps): vscode.Disposable {
+  const panel = new ReportPanel(context.extensionUri, deps);
+  return vscode.Disposable.from(panel, vscode.commands.registerCommand("longropeQa.showContextReport", () => panel.show()));
 }

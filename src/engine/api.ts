@@ -27,6 +27,8 @@ export interface ContextMeter {
   readonly repoTokens: number;
   readonly contextSize: number;
   readonly modelName: string;
+  /** File name of the model that answered (the GGUF's own name is often just its architecture, e.g. "llama"). */
+  readonly modelFile?: string;
   /** E.g. "LongRoPE long factors (GGUF)", "none". */
   readonly ropeScaling: string;
   readonly filesIncluded: number;
@@ -50,6 +52,31 @@ export interface AskQuestion {
   readonly maxTokens?: number;
 }
 
+/** What shaped one answer: the files the model read, and what was changed so the conversation fits the window. */
+export interface AnswerContext {
+  /** Paths of the files in the prompt, in prompt order. */
+  readonly filesRead: readonly string[];
+  /** Files that would have been read had the repository fitted (read + left out for the token budget). */
+  readonly filesTotal: number;
+  /** Oldest earlier turns left out of the prompt so the question fits. */
+  readonly droppedTurns: number;
+  /** The answer reserve used, below the one asked for when the window was short. */
+  readonly answerTokens: number;
+  readonly contextSize: number;
+}
+
+/** An answer with what shaped it (absent when it was cancelled before the model read anything). */
+export type RepoAnswer = AskResult & { readonly context?: AnswerContext };
+
+/** The token budget a pack was made with: context = budget + answer reserve + question reserve. */
+export interface PackBudget {
+  readonly contextSize: number;
+  readonly budgetTokens: number;
+  readonly answerTokens: number;
+  readonly questionTokens: number;
+  readonly modelFile: string;
+}
+
 export interface AskCallbacks {
   readonly signal?: AbortSignal;
   readonly onToken?: (text: string) => void;
@@ -65,11 +92,12 @@ export interface RepoQaConfig {
 }
 
 export interface RepoQaService {
-  ask(config: RepoQaConfig, question: AskQuestion, callbacks?: AskCallbacks): Promise<AskResult>;
-  /** Packs without asking (the context report, `longrope-qa pack`). Counts tokens when a model is configured. */
-  pack(config: RepoQaConfig, callbacks?: Pick<AskCallbacks, "signal" | "onStatus">): Promise<PackResult>;
-  /** Forgets the conversation turns but keeps the repo in the cache. */
-  newChat(): void;
+  ask(config: RepoQaConfig, question: AskQuestion, callbacks?: AskCallbacks): Promise<RepoAnswer>;
+  /**
+   * Packs without asking (the context report, `longrope-qa pack`), with the budget a question with this answer
+   * reserve would get. Counts tokens (and sets `budget`) when a model is configured.
+   */
+  pack(config: RepoQaConfig, callbacks?: Pick<AskCallbacks, "signal" | "onStatus">, maxTokens?: number): Promise<PackResult & { readonly budget?: PackBudget }>;
   readonly lastModel: ModelInfo | undefined;
   /** Pid of the engine worker process while one runs (tests check it is gone after shutdown). */
   readonly enginePid: number | undefined;

@@ -14,6 +14,7 @@ import {
   type EngineFrame,
   type EngineRequest,
   type EngineResults,
+  type LoadModelRequest,
   type LogFrame,
   type ProgressFrame,
 } from "./protocol";
@@ -33,6 +34,8 @@ interface Pending {
   readonly resolve: (result: unknown) => void;
   readonly reject: (error: Error) => void;
   readonly options: RequestOptions;
+  /** Set for a loadModel request: a crash meanwhile names the file. */
+  readonly modelPath?: string;
 }
 
 export const crashLimit = { crashes: 5, windowMs: 3 * 60_000 };
@@ -67,6 +70,7 @@ export class EngineHost implements TokenCounter {
         resolve: (r) => (cleanup(), resolve(r as EngineResults[K])),
         reject: (e) => (cleanup(), reject(e)),
         options,
+        ...(body.type === "loadModel" ? { modelPath: (body as unknown as LoadModelRequest).settings.modelPath } : {}),
       });
       child.send({ ...body, id } as unknown as EngineRequest, (error) => {
         if (!error) return;
@@ -177,20 +181,40 @@ export class EngineHost implements TokenCounter {
     }
   }
 
+  /**
+   * What a crash means for the user. "Ask again" only where it can help: a crash while a model loads is llama.cpp
+   * rejecting that file (an assertion aborts the process), so the file is named instead; and the crash that reaches
+   * the limit says that no restart follows.
+   */
+  private crashError(code: number | null, signal: NodeJS.Signals | null): RepoQaError {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const now = Date.now();
+    if (this.crashTimes.filter((t) => now - t < crashLimit.windowMs).length >= crashLimit.crashes) {
+      return new RepoQaError(
+        `The engine process ${how}, its ${crashLimit.crashes}th stop in 3 minutes, so it is not restarted; check the log, then reload the window (or rerun the command).`,
+        "worker-crashed",
+      );
+    }
+    const loading = [...this.pending.values()].find((p) => p.modelPath !== undefined)?.modelPath;
+    // An assertion aborts; a malformed file can also fault. A SIGKILL (the OOM killer, Stop) says nothing about the file.
+    if (loading !== undefined && (signal === "SIGABRT" || signal === "SIGSEGV" || signal === "SIGBUS" || signal === "SIGFPE")) {
+      return new RepoQaError(
+        `The engine process ${how} while loading ${loading}: llama.cpp rejected this model file. Set longropeQa.modelPath (or --model) to another GGUF file.`,
+        "model-invalid",
+      );
+    }
+    return new RepoQaError(`The engine process ${how}; ask again to restart it.`, "worker-crashed");
+  }
+
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): RepoQaError {
     if (this.child === child) {
       this.child = undefined;
       this.ready = undefined;
     }
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const intended = this.disposed || this.stopping === child;
-    const error = intended
-      ? new RepoQaError("The engine process was stopped.", "worker-crashed")
-      : new RepoQaError(`The engine process ${how}; ask again to restart it.`, "worker-crashed");
-    if (!intended) {
-      this.crashTimes.push(Date.now());
-      this.log("error", error.message);
-    }
+    if (!intended) this.crashTimes.push(Date.now());
+    const error = intended ? new RepoQaError("The engine process was stopped.", "worker-crashed") : this.crashError(code, signal);
+    if (!intended) this.log("error", error.message);
     const pending = [...this.pending.values()];
     this.pending.clear();
     for (const p of pending) p.reject(error);

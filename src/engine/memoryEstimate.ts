@@ -26,7 +26,7 @@ export async function estimateMemory(
   kvCacheType: KvCacheType = "f16",
   freeBytes: number = os.freemem(),
 ): Promise<MemoryEstimate> {
-  const shape = attentionShape(await readGgufHeader(modelPath));
+  const shape = attentionShape(await readGgufHeader(modelPath, { maxArrayItems: 65_536 }));
   const modelBytes = (await fs.stat(modelPath)).size;
   const availableBytes = Math.max(0, freeBytes - modelBytes);
   const fit = planFit({ shape, type: kvCacheType, contextTokens, availableBytes });

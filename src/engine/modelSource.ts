@@ -9,6 +9,7 @@ import path from "node:path";
 import { RepoQaError } from "../util/errors";
 import { readGgufHeader, tensorByteSize, type GgufHeader } from "../longrope/gguf/index";
 import type { EngineHost } from "./engineHost";
+import { checkGgufPlausible } from "./ggufPlausibility";
 import type { ProgressFrame } from "./protocol";
 
 /** Phi-4-mini-instruct: LongRoPE-extended to 128k tokens, grouped-query attention; Q4_K_M quantization. */
@@ -59,10 +60,12 @@ export async function checkModelPath(modelPath: string): Promise<string> {
   if (checkedFiles.get(modelPath) === version) return modelPath;
   let header: GgufHeader;
   try {
-    header = await readGgufHeader(modelPath);
+    // Only the shape is needed here, in the extension host: the vocabulary arrays are stepped over, not built.
+    header = await readGgufHeader(modelPath, { maxArrayItems: 65_536 });
   } catch (error) {
     throw new RepoQaError(`${modelPath} is not a readable GGUF model file. ${hint}`, "model-invalid", { cause: error });
   }
+  checkGgufPlausible(modelPath, header);
   let end = header.dataOffset;
   for (const tensor of header.tensors) {
     end = Math.max(end, header.dataOffset + tensor.offset + (tensorByteSize(tensor.type, tensor.dims) ?? 0));

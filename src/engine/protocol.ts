@@ -32,6 +32,8 @@ export interface StateCacheSettings {
   readonly directory: string;
   /** Total bytes of saved states; least recently used ones are evicted beyond it. */
   readonly maxBytes: number;
+  /** The per-machine key (64 hex digits) every saved state is authenticated with (HMAC-SHA256). */
+  readonly key: string;
 }
 
 export interface ChatTurn {

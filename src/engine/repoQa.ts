@@ -9,12 +9,14 @@ import { stat } from "node:fs/promises";
 import { packWorkspace } from "../workspace/index";
 import type { PackOptions, PackResult, TokenCounter } from "../workspace/types";
 import { RepoQaError, describeError, isAbortError } from "../util/errors";
-import type { AskCallbacks, AskQuestion, EngineStatus, RepoQaConfig, RepoQaService, SavedStatesInfo } from "./api";
+import type { AskCallbacks, AskQuestion, EngineStatus, PackBudget, RepoAnswer, RepoQaConfig, RepoQaService, SavedStatesInfo } from "./api";
+import { fitConversation } from "./conversationFit";
 import { EngineHost, type LogFn } from "./engineHost";
 import { resolveModelPath } from "./modelSource";
-import type { AskResult, ChatTurn, IngestResult, ModelInfo, ProgressFrame } from "./protocol";
+import type { AskResult, IngestResult, ModelInfo, ProgressFrame } from "./protocol";
 import { IngestMeter } from "./ingestMeter";
 import { chooseModel, largestContext } from "./modelChoice";
+import { loadOrCreateKeyFile } from "./stateKey";
 import { StateStore } from "./worker/stateStore";
 
 export interface RepoQaOptions {
@@ -28,6 +30,10 @@ export interface RepoQaOptions {
   readonly pack?: (options: PackOptions) => Promise<PackResult>;
   /** Overridable for tests; default: huggingface.co. */
   readonly probeUrl?: string;
+  /** The per-machine key for saved states (the extension's SecretStorage). Default: `<storageDir>/state-key`, 0600. */
+  readonly stateKey?: () => Promise<string>;
+  /** False keeps the repo's KV state in memory only: nothing is written to disk. Read on each model load. Default: true. */
+  readonly saveStates?: () => boolean;
 }
 
 export const defaultMaxTokens = 1024;
@@ -40,7 +46,6 @@ export class RepoQa implements RepoQaService {
   private loaded: { key: string; pid: number | undefined; info: ModelInfo; extension?: string } | undefined;
   /** Context of each configured model file, learned when it was first loaded. */
   private readonly baseContexts = new Map<string, number>();
-  private turns: ChatTurn[] = [];
   /** The last question's config, answer reserve and question: a re-ingest after an edit packs exactly as it did. */
   private lastAsk: { config: RepoQaConfig; maxTokens: number; question: string | undefined } | undefined;
   private changeTimer: NodeJS.Timeout | undefined;
@@ -57,15 +62,26 @@ export class RepoQa implements RepoQaService {
     return this.host.pid;
   }
 
-  ask(config: RepoQaConfig, question: AskQuestion, callbacks: AskCallbacks = {}): Promise<AskResult> {
+  ask(config: RepoQaConfig, question: AskQuestion, callbacks: AskCallbacks = {}): Promise<RepoAnswer> {
     return this.enqueue(async () => {
       const { signal, onStatus } = callbacks;
-      const maxTokens = question.maxTokens ?? defaultMaxTokens;
-      const history = question.history ?? this.turns;
-      this.lastAsk = { config, maxTokens, question: question.question };
+      const wanted = question.maxTokens ?? defaultMaxTokens;
+      this.lastAsk = { config, maxTokens: wanted, question: question.question };
       try {
-        const { model, packed } = await this.packAndChoose(config, maxTokens, question.question, callbacks);
+        let { model, packed } = await this.packAndChoose(config, wanted, question.question, callbacks);
         if (packed.cancelled) return cancelledAnswer();
+        const fitted = await fitConversation(
+          { contextSize: model.maxContextSize, repoTokens: packed.totalTokens ?? 0, question: question.question, history: question.history ?? [], answerTokens: wanted },
+          (texts) => this.host.countTokens(texts, signal),
+        );
+        if (fitted.repoShortfall > 0) {
+          // The last resort: the question alone leaves too little room, so fewer files are read.
+          const budgetTokens = (packed.totalTokens ?? 0) - fitted.repoShortfall;
+          if (budgetTokens <= 0) throw new RepoQaError(`The question is too long for ${model.name}'s ${model.maxContextSize}-token window; shorten it.`, "context-overflow");
+          ({ model, packed } = await this.packAndChoose({ ...config, pack: { ...config.pack, budgetTokens } }, fitted.answerTokens, question.question, callbacks));
+          if (packed.cancelled) return cancelledAnswer();
+        }
+        const { history, answerTokens: maxTokens } = fitted;
         const meter = new IngestMeter((s) => onStatus?.(s));
         let answering = false;
         const result = await this.host.request(
@@ -80,9 +96,11 @@ export class RepoQa implements RepoQaService {
             },
           },
         );
-        if (!result.cancelled && question.history === undefined) this.turns.push({ question: question.question, answer: result.text });
         onStatus?.({ state: "ready", meter: this.meterOf(model, packed, result.contextSize) });
-        return result;
+        const filesRead = packed.included.map((f) => f.path);
+        const filesTotal = filesRead.length + packed.excluded.filter((f) => f.reason === "budget").length;
+        const contextSize = result.contextSize ?? model.maxContextSize;
+        return { ...result, context: { filesRead, filesTotal, droppedTurns: fitted.droppedTurns, answerTokens: maxTokens, contextSize } };
       } catch (error) {
         if (isAbortError(error) || signal?.aborted) return cancelledAnswer();
         onStatus?.({ state: "error", message: describeError(error) });
@@ -112,15 +130,16 @@ export class RepoQa implements RepoQaService {
     });
   }
 
-  pack(config: RepoQaConfig, callbacks: Pick<AskCallbacks, "signal" | "onStatus"> = {}): Promise<PackResult> {
+  pack(
+    config: RepoQaConfig,
+    callbacks: Pick<AskCallbacks, "signal" | "onStatus"> = {},
+    maxTokens = defaultMaxTokens,
+  ): Promise<PackResult & { readonly budget?: PackBudget }> {
     return this.enqueue(async () => {
       if (!config.engine.modelPath) return this.runPacker(config, callbacks, undefined);
-      return (await this.packAndChoose(config, defaultMaxTokens, undefined, callbacks, false)).packed;
+      const { packed, budget } = await this.packAndChoose(config, maxTokens, undefined, callbacks, false);
+      return { ...packed, budget };
     });
-  }
-
-  newChat(): void {
-    this.turns = [];
   }
 
   /** What the saved KV states take on disk (shown to the user, who can clear them). */
@@ -142,6 +161,10 @@ export class RepoQa implements RepoQaService {
 
   private get stateDirectory(): string {
     return path.join(this.options.storageDir, "kv-states");
+  }
+
+  private stateKey(): Promise<string> {
+    return this.options.stateKey?.() ?? loadOrCreateKeyFile(path.join(this.options.storageDir, "state-key"));
   }
 
   private get stateCacheBytes(): number {
@@ -182,7 +205,7 @@ export class RepoQa implements RepoQaService {
     question: string | undefined,
     callbacks: Pick<AskCallbacks, "signal" | "onStatus">,
     loadChoice = true,
-  ): Promise<{ model: ModelInfo; packed: PackResult }> {
+  ): Promise<{ model: ModelInfo; packed: PackResult; budget: PackBudget }> {
     const basePath = await resolveModelPath({
       modelPath: config.engine.modelPath,
       storageDir: this.options.storageDir,
@@ -210,10 +233,11 @@ export class RepoQa implements RepoQaService {
     }
     const packConfig = { ...config, pack: { ...config.pack, budgetTokens: budget, question: question ?? config.pack.question } };
     const packed = await this.runPacker(packConfig, callbacks, this.host);
-    if (packed.cancelled || !loadChoice) return { model, packed };
+    const budgetInfo = { contextSize: limit, budgetTokens: budget, answerTokens: maxTokens, questionTokens: questionReserveTokens, modelFile: path.basename(basePath) };
+    if (packed.cancelled || !loadChoice) return { model, packed, budget: budgetInfo };
     const choice = await chooseModel(basePath, baseContext, (packed.totalTokens ?? 0) + reserve);
     if (!this.isLoaded(config, choice.modelPath)) model = await this.load(config, choice.modelPath, choice.extension, callbacks);
-    return { model, packed };
+    return { model, packed, budget: budgetInfo };
   }
 
   private isLoaded(config: RepoQaConfig, modelPath: string | undefined): boolean {
@@ -228,7 +252,7 @@ export class RepoQa implements RepoQaService {
     callbacks: Pick<AskCallbacks, "signal" | "onStatus">,
   ): Promise<ModelInfo> {
     callbacks.onStatus?.({ state: "loading", modelPath });
-    const stateCache = { directory: this.stateDirectory, maxBytes: this.stateCacheBytes };
+    const stateCache = this.options.saveStates?.() === false ? undefined : { directory: this.stateDirectory, maxBytes: this.stateCacheBytes, key: await this.stateKey() };
     const settings = { ...config.engine, modelPath };
     const loaded = await this.host.request({ type: "loadModel", settings, stateCache }, { signal: callbacks.signal });
     const info = extension ? { ...loaded, ropeScaling: extension } : loaded;
@@ -242,6 +266,7 @@ export class RepoQa implements RepoQaService {
       repoTokens: packed.totalTokens ?? 0,
       contextSize: size,
       modelName: model.name,
+      modelFile: path.basename(model.modelPath),
       ropeScaling: model.ropeScaling,
       filesIncluded: packed.included.length,
       filesExcluded: packed.excluded.length,

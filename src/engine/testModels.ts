@@ -8,8 +8,8 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream, existsSync } from "node:fs";
 import fs from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
+import { projectCacheDir } from "../util/cacheDir";
 import { RepoQaError } from "../util/errors";
 
 export interface TestModel {
@@ -51,11 +51,7 @@ export function isTestModelName(name: string): name is TestModelName {
   return Object.hasOwn(testModels, name);
 }
 
-/** `$XDG_CACHE_HOME/longrope-qa` (default `~/.cache/longrope-qa`): models, saved states, built tools. */
-export function projectCacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache");
-  return path.join(base, "longrope-qa");
-}
+export { projectCacheDir };
 
 export function modelCacheDir(): string {
   return path.join(projectCacheDir(), "models");

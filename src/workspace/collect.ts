@@ -6,9 +6,8 @@
 import type { Dirent } from "node:fs";
 import { readdir, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
-import { DEFAULT_EXCLUDES } from "./defaultExcludes";
 import type { GlobRules } from "./globRules";
-import { IGNORE_FILE_NAMES, IgnoreStack, readPatterns } from "./ignoreRules";
+import { IGNORE_FILE_NAMES, IgnoreStack } from "./ignoreRules";
 import type { ExcludedFile, WorkspaceRoot } from "./types";
 
 export interface Candidate {
@@ -42,11 +41,9 @@ interface DirectoryWork {
 }
 
 export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: CollectContext, out: CollectResult) {
-  let base = IgnoreStack.empty();
-  if (ctx.defaultExcludes) base = base.with("", "built-in excludes", "default-exclude", DEFAULT_EXCLUDES);
-  const infoExclude = await readPatterns(path.join(root.path, ".git", "info", "exclude"));
-  base = base.with("", ".git/info/exclude", "gitignore", infoExclude);
   const display = (rel: string) => (ctx.multiRoot ? `${root.name}/${rel}` : rel);
+  const onSkipped = (rel: string, detail: string) => out.excluded.push({ path: display(rel), reason: "ignore-file-skipped", detail });
+  const base = IgnoreStack.forRoot(root.path, ctx.defaultExcludes, onSkipped);
   const pending: DirectoryWork[] = [{ absolutePath: root.path, relPath: "", ignore: base, realChain: [realRoot] }];
   while (pending.length > 0) {
     if (ctx.signal?.aborted) return;
@@ -59,7 +56,7 @@ export async function collectRoot(root: WorkspaceRoot, realRoot: string, ctx: Co
       continue;
     }
     const ignoreFiles = entries.filter((e) => IGNORE_FILE_NAMES.includes(e.name)).map((e) => e.name);
-    const ignore = await dir.ignore.child(dir.absolutePath, dir.relPath, ignoreFiles);
+    const ignore = await dir.ignore.child(dir.absolutePath, dir.relPath, ignoreFiles, onSkipped);
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const subdirectories: DirectoryWork[] = [];
     for (const entry of entries) {

@@ -4,7 +4,8 @@
  */
 export const DEFAULT_EXCLUDES: readonly string[] = [
   // Version control and editor state.
-  ".git/", ".hg/", ".svn/", ".DS_Store",
+  // `.git` without a slash: in a worktree or a submodule it is a file pointing at the real git directory.
+  ".git", ".hg/", ".svn/", ".DS_Store",
   // Dependencies and vendored code.
   "node_modules/", "bower_components/", "jspm_packages/", "vendor/", "third_party/", ".venv/", "venv/",
   // Build output and caches.
@@ -16,4 +17,15 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
   "poetry.lock", "Pipfile.lock", "uv.lock", "Gemfile.lock", "composer.lock", "go.sum", "packages.lock.json",
   // Minified bundles and source maps.
   "*.min.js", "*.min.mjs", "*.min.css", "*-min.js", "*.bundle.js", "*.map",
+];
+
+/**
+ * Files that hold credentials by convention, excluded with reason `secret-file`: dotenv files, except the templates
+ * projects commit on purpose. A negation in `.gitignore` / `.longropeignore` (`!.env`) re-includes one; its secrets
+ * are then still redacted where a rule finds them.
+ */
+export const SECRET_FILE_EXCLUDES: readonly string[] = [
+  ".env", ".env.*", ".envrc", "*.env",
+  "!.env.example", "!.env.*.example", "!.env.sample", "!.env.*.sample", "!.env.template", "!.env.*.template",
+  "!.env.dist", "!.env.defaults", "!*.env.example", "!example.env", "!sample.env", "!template.env",
 ];

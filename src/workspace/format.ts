@@ -4,6 +4,8 @@
  * costs ~21% of the tokens with Llama's tokenizer (digits are one token each); every 5th keeps the whole framing
  * under 8% while leaving the model at most four lines to count from a marker.
  */
+import { assertSafePath, neutraliseMarkers } from "./framing";
+
 export const LINE_NUMBER_EVERY = 5;
 
 export const INSTRUCTION = [
@@ -22,7 +24,9 @@ export function renderHeader(treeText: string): string {
 }
 
 /** One file's block, ending with a newline. Text has "\n" line endings. */
-export function frameFile(path: string, text: string): string {
+export function frameFile(path: string, raw: string): string {
+  assertSafePath(path);
+  const text = neutraliseMarkers(raw);
   const parts = [`<file path="${path}">\n`];
   let lineStart = 0;
   let line = 1;

@@ -1,12 +1,27 @@
 /**
  * Git-style ignore rules layered per directory: built-in defaults at the bottom, then `.git/info/exclude`, then each
  * directory's `.gitignore` and `.longropeignore` from the root down. The deepest matching rule wins, so a negation
- * (`!dist/`) in any of them re-includes what a layer above it excluded, as in git.
+ * (`!dist/`) in any of them re-includes what a layer above it excluded, as in git. Patterns match case-sensitively
+ * unless the repository's `core.ignorecase` (default: the platform's) says otherwise; the unit test
+ * workspace.gitOracle.test.ts holds these decisions equal to `git ls-files` on generated trees and this repository.
+ * Ignore files are read through the guarded reader: a FIFO, a device, a symbolic link or a file over
+ * IGNORE_FILE_MAX_BYTES is skipped (reported as `ignore-file-skipped`), never read by name.
  */
-import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import ignore, { type Ignore } from "ignore";
+import { DEFAULT_EXCLUDES, SECRET_FILE_EXCLUDES } from "./defaultExcludes";
+import { platformIgnoreCase, readGitRepository } from "./gitConfig";
+import { isGuardedSkip, readGuarded } from "./guardedRead";
 import type { SkipReason } from "./types";
+
+/**
+ * The largest ignore file read. The biggest .gitignore files in the wild are tens of KB; each pattern is a regex
+ * tested against every path below its folder, so a hostile 10 MB file would cost minutes per pack.
+ */
+export const IGNORE_FILE_MAX_BYTES = 256 * 1024;
+
+/** Called for an ignore file that was not read: its posix path from the root and why. */
+export type OnIgnoreFileSkipped = (relPath: string, detail: string) => void;
 
 interface IgnoreLayer {
   /** Posix path of the directory the rules belong to, relative to the root ("" for the root). */
@@ -32,22 +47,43 @@ export interface IgnoreVerdict {
  */
 export class IgnoreStack {
   private constructor(
+    private readonly ignoreCase: boolean,
     private readonly layers: readonly IgnoreLayer[],
     private readonly inherited: ReadonlySet<IgnoreLayer> = new Set(),
   ) {}
 
-  static empty(): IgnoreStack {
-    return new IgnoreStack([]);
+  static empty(ignoreCase = platformIgnoreCase()): IgnoreStack {
+    return new IgnoreStack(ignoreCase, []);
+  }
+
+  /**
+   * The bottom layers for a workspace root: the built-in and secret-file excludes (unless `defaultExcludes` is
+   * false), then the repository's `info/exclude`, with the repository's case sensitivity.
+   */
+  static forRoot(root: string, defaultExcludes: boolean, onSkipped?: OnIgnoreFileSkipped): IgnoreStack {
+    const repository = readGitRepository(root);
+    let stack = IgnoreStack.empty(repository?.ignoreCase ?? platformIgnoreCase());
+    if (defaultExcludes) {
+      stack = stack
+        .with("", "built-in excludes", "default-exclude", DEFAULT_EXCLUDES)
+        .with("", "built-in secret-file excludes", "secret-file", SECRET_FILE_EXCLUDES);
+    }
+    if (repository === undefined) return stack;
+    const infoExclude = path.join(repository.commonDir, "info", "exclude");
+    const patterns = readPatterns(infoExclude, { followLinks: true });
+    if ("skipped" in patterns) onSkipped?.(".git/info/exclude", patterns.skipped);
+    else stack = stack.with("", ".git/info/exclude", "gitignore", patterns.patterns);
+    return stack;
   }
 
   with(base: string, source: string, reason: SkipReason, patterns: readonly string[]): IgnoreStack {
     if (patterns.length === 0) return this;
-    const rules = ignore({ allowRelativePaths: true }).add(patterns as string[]);
-    return new IgnoreStack([...this.layers, { base, source, reason, rules }], this.inherited);
+    const rules = ignore({ allowRelativePaths: true, ignorecase: this.ignoreCase }).add(patterns as string[]);
+    return new IgnoreStack(this.ignoreCase, [...this.layers, { base, source, reason, rules }], this.inherited);
   }
 
   /** Stacks the ignore files `present` in `dirAbs` (posix `dirRel` from the root), in IGNORE_FILE_NAMES order. */
-  async child(dirAbs: string, dirRel: string, present: readonly string[]): Promise<IgnoreStack> {
+  async child(dirAbs: string, dirRel: string, present: readonly string[], onSkipped?: OnIgnoreFileSkipped): Promise<IgnoreStack> {
     let stack: IgnoreStack = this;
     if (dirRel !== "") {
       const inherited = new Set(this.inherited);
@@ -55,13 +91,15 @@ export class IgnoreStack {
         const inLayer = layer.base ? relativeTo(layer.base, dirRel) : dirRel;
         if (inLayer !== undefined && layer.rules.test(`${inLayer}/`).ignored) inherited.add(layer);
       }
-      if (inherited.size > this.inherited.size) stack = new IgnoreStack(this.layers, inherited);
+      if (inherited.size > this.inherited.size) stack = new IgnoreStack(this.ignoreCase, this.layers, inherited);
     }
     for (const name of IGNORE_FILE_NAMES) {
       if (!present.includes(name)) continue;
-      const patterns = await readPatterns(path.join(dirAbs, name));
       const source = dirRel ? `${dirRel}/${name}` : name;
-      stack = stack.with(dirRel, source, "gitignore", patterns);
+      // In the work tree git reads ignore files with O_NOFOLLOW (since 2.32): a link is not followed.
+      const patterns = readPatterns(path.join(dirAbs, name), { followLinks: false });
+      if ("skipped" in patterns) onSkipped?.(source, patterns.skipped);
+      else stack = stack.with(dirRel, source, "gitignore", patterns.patterns);
     }
     return stack;
   }
@@ -85,11 +123,14 @@ function relativeTo(base: string, relPath: string): string | undefined {
   return relPath.startsWith(`${base}/`) ? relPath.slice(base.length + 1) : undefined;
 }
 
-export async function readPatterns(file: string): Promise<string[]> {
-  try {
-    const text = await readFile(file, "utf8");
-    return text.split(/\r?\n/).filter((line) => line.trim() !== "" && !line.startsWith("#"));
-  } catch {
-    return [];
+/** The patterns of one ignore file, as git reads them (BOM, CRLF and `#` comments), or why it was not read. */
+export function readPatterns(file: string, options: { readonly followLinks: boolean }): { patterns: string[] } | { skipped: string } {
+  const read = readGuarded(file, { maxBytes: IGNORE_FILE_MAX_BYTES, noFollow: !options.followLinks });
+  if (isGuardedSkip(read)) {
+    if (read.skip === "unreadable" && read.detail === "deleted during the scan") return { patterns: [] };
+    return { skipped: `${read.detail}; its patterns were not applied` };
   }
+  let text = read.buffer.toString("utf8");
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return { patterns: text.split(/\r?\n/).filter((line) => line.trim() !== "" && !line.startsWith("#")) };
 }

@@ -1,30 +1,36 @@
 /**
- * The packer: collect → read → redact → order → frame → count → fit → report, each stage a small module returning
- * plain data. A cancelled pack resolves (never rejects) with `cancelled: true` and an empty `text`.
+ * The packer: collect → read → rank → prepare what may fit (redact, frame, count) → fit → order → report, each stage a
+ * small module returning plain data. A cancelled pack resolves (never rejects) with `cancelled: true` and an empty
+ * `text`.
  */
 import { realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { RepoQaError, isAbortError } from "../util/errors";
-import { fitBudget, type BudgetChoice } from "./budget";
+import { chooseWithinBudget } from "./budget";
 import { collectRoot, type CollectResult } from "./collect";
-import { countLines, frameFile, renderHeader, renderTree } from "./format";
+import { countLines, renderHeader, renderTree } from "./format";
 import { GlobRules } from "./globRules";
+import type { HashStore } from "./hashStore";
 import { languageOf } from "./language";
 import { orderForCache } from "./order";
+import { countStore, findingsStore, forgetOpenStores, pruneCountStores } from "./packCaches";
+import { PreparedFiles } from "./prepared";
 import { createProgress } from "./progress";
+import { rankFiles } from "./rank";
 import { readCandidates, type TextFile } from "./readFiles";
-import { redactSecrets } from "./secrets";
-import { clearSecretCache } from "./secretScanner";
-import { clearTokenCaches, countTokensCached, estimateTokens } from "./tokens";
+import { rememberedRedaction } from "./rememberedRedaction";
+import { redactSecrets, type RedactedFile } from "./secrets";
+import { SECRET_RULES_VERSION, clearSecretCache } from "./secretScanner";
+import { PackCancelled } from "./tokens";
 import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot } from "./types";
 
 export type * from "./types";
 export { toPackJson, renderPackReport, type PackJson } from "./report";
 export { INSTRUCTION, LINE_NUMBER_EVERY } from "./format";
 
-/** Forgets cached token counts and secret findings (benchmarks measuring a first pack). */
+/** Forgets what this process remembers of earlier packs (benchmarks measuring a first pack; the cache files stay). */
 export function clearPackCaches(): void {
-  clearTokenCaches();
+  forgetOpenStores();
   clearSecretCache();
 }
 
@@ -37,24 +43,19 @@ export interface PackStages {
   readonly redactSecrets: typeof redactSecrets;
 }
 
-const defaultStages: PackStages = { collectRoot, readCandidates, redactSecrets };
-
 export async function packWorkspace(given: PackOptions, overrides: Partial<PackStages> = {}): Promise<PackResult> {
   const options = { ...given, roots: given.roots.map((root) => ({ ...root, path: path.resolve(root.path) })) };
   const excluded: ExcludedFile[] = [];
   try {
-    return await runPack(options, { ...defaultStages, ...overrides }, excluded);
+    return await runPack(options, overrides, excluded);
   } catch (error) {
     if (error instanceof PackCancelled || (isAbortError(error) && options.signal?.aborted)) return cancelled(excluded);
     throw error;
   }
 }
 
-/** Thrown inside the pack when the signal aborts; packWorkspace turns it into a cancelled result. */
-class PackCancelled extends Error {}
-
-async function runPack(options: PackOptions, stages: PackStages, excluded: ExcludedFile[]): Promise<PackResult> {
-  const { signal, tokenCounter } = options;
+async function runPack(options: PackOptions, overrides: Partial<PackStages>, excluded: ExcludedFile[]): Promise<PackResult> {
+  const { signal, tokenCounter: counter } = options;
   const checkpoint = () => {
     if (signal?.aborted) throw new PackCancelled();
   };
@@ -66,92 +67,71 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   for (const [i, root] of options.roots.entries()) {
     const defaultExcludes = options.defaultExcludes ?? true;
     const ctx = { globs, defaultExcludes, realRoots, multiRoot, signal, onSeen: progress.seen };
-    await stages.collectRoot(root, realRoots[i]!, ctx, collected);
+    await (overrides.collectRoot ?? collectRoot)(root, realRoots[i]!, ctx, collected);
     checkpoint();
   }
   const maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const read = await stages.readCandidates(collected.candidates, maxFileBytes, excluded, signal, progress.read);
-  checkpoint();
-  const redacted =
-    options.redactSecrets === false
-      ? read.map((file) => ({ file, redactions: 0 }))
-      : await stages.redactSecrets(read, signal, progress.scanned);
+  const read = await (overrides.readCandidates ?? readCandidates)(collected.candidates, maxFileBytes, excluded, signal, progress.read);
   checkpoint();
   progress.flush();
-  if (redacted.length === 0) throw emptyWorkspace(options.roots, excluded.length);
+  if (read.length === 0) throw emptyWorkspace(options.roots, excluded.length);
 
-  const ordered = orderForCache(redacted, (r) => r.file);
-  const blocks = ordered.map(({ file }) => frameFile(file.path, file.text));
-  const count = async (texts: readonly string[], onBatch: (tokens: number) => void = () => undefined) => {
-    const counts = await countTokensCached(tokenCounter!, texts, signal, onBatch);
-    if (!counts) throw new PackCancelled();
-    return counts;
-  };
-  const blockTokens = tokenCounter ? await count(blocks, progress.tokens) : undefined;
+  const redact = options.redactSecrets !== false;
+  const counts = counter?.cacheKey ? await countStore(counter.cacheKey) : undefined;
+  const findings = redact && !overrides.redactSecrets ? await findingsStore(SECRET_RULES_VERSION) : undefined;
+  const redactStage = redact ? (overrides.redactSecrets ?? rememberedRedaction(findings)) : undefined;
+  const prepared = new PreparedFiles(read, { counter, counts, findings, redactStage, signal, onScanned: progress.scanned, onTokens: progress.tokens });
+  const ranked = rankFiles(read, { question: options.question, openFiles: options.openFiles, rootSegments: multiRoot ? 1 : 0 });
+  const everyFile = ranked.map((r) => r.index);
+  if (options.budgetTokens === undefined || options.countEveryFile) await prepared.prepare(everyFile);
 
-  let kept = ordered.map((_, i) => i);
+  let keep = everyFile;
   if (options.budgetTokens !== undefined) {
-    const items = ordered.map(({ file }, i) => ({ ...file, tokens: blockTokens?.[i] ?? estimateTokens(blocks[i]!) }));
-    const headerTokensOf = async (paths: readonly string[]) => {
-      const header = renderHeader(renderTree(paths));
-      return tokenCounter ? (await count([header]))[0]! : estimateTokens(header);
-    };
-    const choice = await chooseWithinBudget(items, options.budgetTokens, headerTokensOf, options);
-    kept = kept.filter((i) => choice.keep.has(ordered[i]!.file.path));
+    const headerTokensOf = async (indices: readonly number[]) => (await prepared.countTexts([headerOf(read, indices)]))[0]!;
+    const choice = await chooseWithinBudget(ranked, options.budgetTokens, prepared, headerTokensOf);
+    keep = [...choice.keep];
     const over = `over the budget of ${options.budgetTokens} tokens`;
-    for (const [p, why] of choice.dropped) excluded.push({ path: p, reason: "budget", detail: `${why}; ${over}` });
-    if (kept.length === 0) throw budgetTooSmall(options.budgetTokens, items.reduce((min, item) => Math.min(min, item.tokens), Infinity));
+    for (const [i, why] of choice.dropped) excluded.push({ path: read[i]!.path, reason: "budget", detail: `${why}; ${over}` });
+    if (keep.length === 0) throw await budgetTooSmall(options.budgetTokens, prepared);
   }
 
-  const header = renderHeader(renderTree(kept.map((i) => ordered[i]!.file.path)));
-  const included = kept.map((i) => toIncluded(ordered[i]!.file, ordered[i]!.redactions, blockTokens?.[i]));
-  const text = header + kept.map((i) => blocks[i]).join("");
+  const ordered = orderForCache(keep, (i) => read[i]!);
+  const header = headerOf(read, ordered);
+  const included = ordered.map((i) => toIncluded(read[i]!, prepared.redacted(i), counter ? prepared.exact(i) : undefined));
+  const text = header + ordered.map((i) => prepared.block(i)).join("");
   progress.done(included.length);
-  if (!tokenCounter) return { text, included, excluded };
-  const totalTokens = (await count([header]))[0]! + kept.reduce((sum, i) => sum + blockTokens![i]!, 0);
-  if (!options.measureFraming) return { text, included, excluded, totalTokens };
-  const rawTokens = (await count(kept.map((i) => ordered[i]!.file.text))).reduce((a, b) => a + b, 0);
-  return { text, included, excluded, totalTokens, framingTokens: totalTokens - rawTokens };
-}
-
-/**
- * The files to keep within `budget` tokens, header included. The header listing every file bounds the header of any
- * subset, so that share of the budget always fits; a kept subset has a smaller tree, so the largest files budget whose
- * choice still fits with its own header is searched between that bound and the instruction alone (a few rounds of
- * bisection).
- */
-async function chooseWithinBudget(
-  items: readonly (TextFile & { readonly tokens: number })[],
-  budget: number,
-  headerTokensOf: (paths: readonly string[]) => Promise<number>,
-  options: Pick<PackOptions, "question" | "openFiles">,
-): Promise<BudgetChoice> {
-  const fit = (filesBudget: number) => fitBudget(items, filesBudget, options.question, options.openFiles);
-  const totalOf = async (c: BudgetChoice) => {
-    const keptItems = items.filter((i) => c.keep.has(i.path));
-    return (await headerTokensOf(keptItems.map((i) => i.path))) + keptItems.reduce((n, i) => n + i.tokens, 0);
-  };
-  let low = budget - (await headerTokensOf(items.map((i) => i.path)));
-  let high = budget - (await headerTokensOf([]));
-  let choice = fit(low);
-  for (let round = 0; round < 8 && high - low > 1; round++) {
-    const middle = Math.floor((low + high) / 2);
-    const candidate = fit(middle);
-    if ((await totalOf(candidate)) <= budget) {
-      low = middle;
-      choice = candidate;
-    } else high = middle;
+  let result: PackResult = { text, included, excluded };
+  if (counter) {
+    const totalTokens = (await prepared.countTexts([header]))[0]! + ordered.reduce((sum, i) => sum + prepared.exact(i)!, 0);
+    result = { ...result, totalTokens };
+    if (options.measureFraming) {
+      const rawTokens = (await prepared.countTexts(ordered.map((i) => prepared.text(i)))).reduce((a, b) => a + b, 0);
+      result = { ...result, framingTokens: totalTokens - rawTokens };
+    }
   }
-  return choice;
+  await remember(prepared, counts, findings);
+  return { ...result, work: { textsTokenized: prepared.tokenized, filesScanned: prepared.scanned } };
 }
 
-function toIncluded(file: TextFile, redactions: number, tokens: number | undefined): IncludedFile {
+function headerOf(files: readonly TextFile[], indices: readonly number[]): string {
+  return renderHeader(renderTree(indices.map((i) => files[i]!.path)));
+}
+
+/** Saves what this pack learned for the next pack or process (never fails the pack: see HashStore.save). */
+async function remember(prepared: PreparedFiles, ...stores: (HashStore | undefined)[]): Promise<void> {
+  prepared.rememberRatios();
+  for (const store of stores) await store?.save();
+  if (prepared.tokenized > 0) await pruneCountStores().catch(() => undefined);
+}
+
+function toIncluded(file: TextFile, redacted: RedactedFile, tokens: number | undefined): IncludedFile {
   return {
     path: file.path,
     absolutePath: file.absolutePath,
     bytes: file.bytes,
     ...(tokens === undefined ? {} : { tokens }),
-    redactions,
+    redactions: redacted.redactions,
+    ...(redacted.redactedRules ? { redactedRules: redacted.redactedRules } : {}),
     mtimeMs: file.mtimeMs,
     language: languageOf(file.path),
     lines: countLines(file.text),
@@ -165,7 +145,7 @@ function cancelled(excluded: ExcludedFile[]): PackResult {
 
 async function resolveRoots(roots: readonly WorkspaceRoot[]): Promise<string[]> {
   if (roots.length === 0) {
-    throw new RepoQaError("No workspace folder is open: open a folder (or pass --workspace DIR) to ask about it.", "empty-workspace");
+    throw new RepoQaError("No workspace folder is open: open a folder to ask about it.", "empty-workspace");
   }
   return Promise.all(
     roots.map(async (root) => {
@@ -189,10 +169,17 @@ function emptyWorkspace(roots: readonly WorkspaceRoot[], excludedCount: number):
   return new RepoQaError(`There is nothing to read in ${where}: ${why}.`, "empty-workspace");
 }
 
-function budgetTooSmall(budget: number, smallest: number): RepoQaError {
+/** The smallest file by estimate is counted, so that the sentence gives its real size. */
+async function budgetTooSmall(budget: number, prepared: PreparedFiles): Promise<RepoQaError> {
+  let smallest = 0;
+  prepared.files.forEach((_, i) => {
+    if (prepared.estimate(i) < prepared.estimate(smallest)) smallest = i;
+  });
+  await prepared.prepare([smallest]);
+  const tokens = Math.min(prepared.exact(smallest)!, ...prepared.files.map((_, i) => prepared.exact(i) ?? Infinity));
   return new RepoQaError(
-    `The token budget of ${budget} leaves no room for any file (the smallest needs ${smallest} tokens): ` +
-      "raise --budget or use a model with a longer context.",
+    `The token budget of ${budget} leaves no room for any file (the smallest needs ${tokens} tokens): ` +
+      "give the repository more of the context (a model with a longer context, or a shorter answer), or exclude files.",
     "context-overflow",
   );
 }

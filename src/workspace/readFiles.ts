@@ -6,12 +6,13 @@
  *
  * Reads are synchronous in time slices of a few milliseconds, yielding to the event loop between slices: for source
  * files (mostly a few KB) the thread-pool round trips of async fs cost ~3x the syscalls themselves, and the slices
- * keep the extension host responsive.
+ * keep the extension host responsive. Every read goes through ./guardedRead (regular files only, never past the limit).
  */
 import { isUtf8 } from "node:buffer";
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { isBinaryFileSync } from "isbinaryfile";
-import { errorDetail, type Candidate } from "./collect";
+import type { Candidate } from "./collect";
+import { unsafeNameDetail } from "./framing";
+import { isGuardedSkip, readGuarded } from "./guardedRead";
 import type { ExcludedFile } from "./types";
 
 export interface TextFile extends Candidate {
@@ -22,8 +23,21 @@ export interface TextFile extends Candidate {
 }
 
 const SLICE_MS = 8;
-// O_NONBLOCK: opening a FIFO that slipped through must not block the walk.
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * The most `maxFileBytes` may be, whatever the setting says: 64 MiB of text is ~16M tokens, past any context, while a
+ * workspace's `maxFileBytes: 1e12` read a 1.5 GB sparse file whole and a 600 MB file broke the whole pack ("Cannot
+ * create a string longer than…").
+ */
+export const MAX_FILE_BYTES_LIMIT = 64 * 1024 * 1024;
+
+const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
+
+/** The limit actually applied: at most MAX_FILE_BYTES_LIMIT; a value that is not a positive number means the default. */
+export function boundedMaxFileBytes(maxFileBytes: number): number {
+  if (Number.isNaN(maxFileBytes) || maxFileBytes < 1) return DEFAULT_MAX_FILE_BYTES;
+  return Math.min(Math.floor(maxFileBytes), MAX_FILE_BYTES_LIMIT);
+}
 
 export async function readCandidates(
   candidates: readonly Candidate[],
@@ -33,6 +47,7 @@ export async function readCandidates(
   onFile?: (asText: boolean) => void,
 ): Promise<TextFile[]> {
   const files: TextFile[] = [];
+  const limit = boundedMaxFileBytes(maxFileBytes);
   let sliceStart = Date.now();
   for (const candidate of candidates) {
     if (Date.now() - sliceStart >= SLICE_MS) {
@@ -40,7 +55,7 @@ export async function readCandidates(
       if (signal?.aborted) break;
       sliceStart = Date.now();
     }
-    const result = readCandidate(candidate, maxFileBytes);
+    const result = readCandidate(candidate, limit);
     if ("reason" in result) excluded.push(result);
     else files.push(result);
     onFile?.(!("reason" in result));
@@ -50,49 +65,24 @@ export async function readCandidates(
 
 function readCandidate(candidate: Candidate, maxFileBytes: number): TextFile | ExcludedFile {
   const { path } = candidate;
-  let buffer: Buffer;
-  let mtimeMs: number;
-  try {
-    const fd = openSync(candidate.absolutePath, OPEN_FLAGS);
-    try {
-      // One open for size, mtime and content: a file over the limit is never read.
-      const stats = fstatSync(fd);
-      mtimeMs = stats.mtimeMs;
-      if (!stats.isFile()) return { path, reason: "unreadable", detail: "not a regular file" };
-      if (stats.size > maxFileBytes) return { path, reason: "too-large", detail: `${stats.size} bytes, limit ${maxFileBytes}` };
-      buffer = readUpTo(fd, stats.size, maxFileBytes);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    return { path, reason: "unreadable", detail: errorDetail(error) };
-  }
-  if (buffer.length > maxFileBytes) return { path, reason: "too-large", detail: `more than ${maxFileBytes} bytes` };
+  const unsafe = unsafeNameDetail(path);
+  if (unsafe) return { path, reason: "unsafe-name", detail: unsafe };
+  // One open for size, mtime and content: a file over the limit is never read.
+  const read = readGuarded(candidate.absolutePath, { maxBytes: maxFileBytes });
+  if (isGuardedSkip(read)) return { path, reason: read.skip === "too-large" ? "too-large" : "unreadable", detail: read.detail };
+  const { buffer, mtimeMs } = read;
   if (isBinary(buffer)) return { path, reason: "binary" };
   const utf16 = buffer[0] === 0xff && buffer[1] === 0xfe;
   const invalidUtf8 = !utf16 && !isUtf8(buffer);
-  let text = buffer.toString(utf16 ? "utf16le" : "utf8");
+  let text: string;
+  try {
+    text = buffer.toString(utf16 ? "utf16le" : "utf8");
+  } catch (error) {
+    return { path, reason: "too-large", detail: `cannot be held as text (${(error as Error).message})` };
+  }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (text.includes("\r")) text = text.replace(/\r\n?/g, "\n");
   return { ...candidate, bytes: buffer.length, mtimeMs, text, invalidUtf8 };
-}
-
-/** Reads to the end (the file may have grown since fstat), stopping one byte past the limit. */
-function readUpTo(fd: number, expected: number, maxFileBytes: number): Buffer {
-  let buffer = Buffer.allocUnsafe(Math.min(expected, maxFileBytes) + 1);
-  let length = 0;
-  for (;;) {
-    if (length === buffer.length) {
-      if (length > maxFileBytes) break;
-      const bigger = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxFileBytes + 1));
-      buffer.copy(bigger, 0, 0, length);
-      buffer = bigger;
-    }
-    const n = readSync(fd, buffer, length, buffer.length - length, null);
-    if (n === 0) break;
-    length += n;
-  }
-  return buffer.subarray(0, length);
 }
 
 const SNIFF_BYTES = 8000;

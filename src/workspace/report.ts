@@ -6,6 +6,8 @@ export interface PackJson {
   readonly excluded: { path: string; reason: string; detail?: string }[];
   readonly totalTokens: number | null;
   readonly framingTokens: number | null;
+  /** Secrets redacted across the included files, by rule. */
+  readonly redactionsByRule: Record<string, number>;
   readonly cancelled: boolean;
 }
 
@@ -20,6 +22,7 @@ export function toPackJson(result: PackResult): PackJson {
     excluded: result.excluded.map((f) => (f.detail ? { path: f.path, reason: f.reason, detail: f.detail } : { path: f.path, reason: f.reason })),
     totalTokens: result.totalTokens ?? null,
     framingTokens: result.framingTokens ?? null,
+    redactionsByRule: redactionsByRule(result),
     cancelled: result.cancelled === true,
   };
 }
@@ -41,7 +44,8 @@ export function renderPackReport(result: PackResult): string {
     `- Prompt tokens: ${result.totalTokens === undefined ? "not counted (no model)" : formatNumber(result.totalTokens)}`,
   );
   if (result.framingTokens !== undefined) out.push(`- Framing tokens (instruction, tree, headers, line numbers): ${formatNumber(result.framingTokens)}`);
-  out.push(`- Secrets redacted: ${redactions}`, "");
+  const byRule = Object.entries(redactionsByRule(result)).map(([rule, n]) => `${rule} ${n}`);
+  out.push(`- Secrets redacted: ${redactions}${byRule.length > 0 ? ` (${byRule.join(", ")})` : ""}`, "");
   out.push("## Totals by folder", "", ...totalsTable("Folder", groupBy(result.included, folderOf)), "");
   out.push("## Totals by language", "", ...totalsTable("Language", groupBy(result.included, (f) => f.language)), "");
   out.push("## Included files", "", "| Path | Bytes | Tokens | Redactions |", "| --- | ---: | ---: | ---: |");
@@ -51,6 +55,15 @@ export function renderPackReport(result: PackResult): string {
   out.push("", "## Excluded files", "", "| Path | Reason | Detail |", "| --- | --- | --- |");
   for (const f of result.excluded) out.push(`| ${cell(f.path)} | ${f.reason} | ${cell(f.detail ?? "")} |`);
   return `${out.join("\n")}\n`;
+}
+
+/** Redactions by rule over the included files, rules in name order. */
+export function redactionsByRule(result: Pick<PackResult, "included">): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const file of result.included) {
+    for (const [rule, n] of Object.entries(file.redactedRules ?? {})) counts[rule] = (counts[rule] ?? 0) + n;
+  }
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function folderOf(file: IncludedFile): string {

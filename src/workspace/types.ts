@@ -10,7 +10,13 @@ export type SkipReason =
   | "symlink-outside"
   | "symlink-loop"
   | "budget"
-  | "default-exclude";
+  | "default-exclude"
+  /** `.env` and the like: may hold credentials; re-included by a negation in `.gitignore` / `.longropeignore`. */
+  | "secret-file"
+  /** A name framing cannot carry (a quote, `<`, a newline, a bidi control…): see src/workspace/framing.ts. */
+  | "unsafe-name"
+  /** An ignore file that was not read (a FIFO, a device, a link, too large); its patterns were not applied. */
+  | "ignore-file-skipped";
 
 export interface WorkspaceRoot {
   /** Shown as the first path segment in a multi-root workspace; omitted from paths when there is one root. */
@@ -27,6 +33,8 @@ export interface IncludedFile {
   /** Tokens of this file's framed text; present when a token counter was given. */
   readonly tokens?: number;
   readonly redactions: number;
+  /** Redactions by rule (`StripeKey`, `PasswordAssignment`, …); absent when there are none. */
+  readonly redactedRules?: Readonly<Record<string, number>>;
   readonly mtimeMs: number;
   readonly language: string;
   /** Lines of the file as packed. */
@@ -54,8 +62,9 @@ export interface PackProgress {
 /** Counts tokens with the model's own tokenizer (implemented by the engine host through the worker). */
 export interface TokenCounter {
   /**
-   * Identifies the tokenizer (e.g. the model file's path and size). Counts are cached across packs, by content hash,
-   * only under a cache key; without one every pack tokenizes every file.
+   * Identifies the tokenizer (e.g. the model file's path and size). Counts are cached across packs and processes (on
+   * disk, in the project's cache folder), by content hash, only under a cache key; without one every pack tokenizes
+   * what it needs again.
    */
   readonly cacheKey?: string;
   countTokens(texts: readonly string[], signal?: AbortSignal): Promise<readonly number[]>;
@@ -73,9 +82,14 @@ export interface PackOptions {
   readonly tokenCounter?: TokenCounter;
   /** Tokens the repo context may use; files are dropped (reason "budget") beyond it. Default: no limit. */
   readonly budgetTokens?: number;
+  /**
+   * Count every file exactly before choosing, even those the budget leaves out (their report rows then give exact
+   * counts). Default: false — only files that may fit are counted; the others show an estimate. The choice is the same.
+   */
+  readonly countEveryFile?: boolean;
   /** Used to keep the files a question names, and to rank the rest by relevance when over budget. */
   readonly question?: string;
-  /** Workspace-relative paths of open editors, kept first when over budget. */
+  /** Workspace-relative paths of open editors (and always-included files or folders), kept first when over budget. */
   readonly openFiles?: readonly string[];
   /** VS Code's `files.exclude` (glob → enabled). */
   readonly filesExclude?: Readonly<Record<string, boolean>>;
@@ -101,4 +115,13 @@ export interface PackResult {
   readonly cancelled?: true;
   /** Tokens of the instruction, tree and file headers/line numbers: what the framing costs on top of the file text. */
   readonly framingTokens?: number;
+  /** What this pack computed itself; everything else came from the caches of earlier packs (any process). */
+  readonly work?: PackWork;
+}
+
+export interface PackWork {
+  /** Texts (file blocks, the header) sent to the tokenizer. */
+  readonly textsTokenized: number;
+  /** Files sent to the secret scanner. */
+  readonly filesScanned: number;
 }

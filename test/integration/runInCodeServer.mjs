@@ -4,6 +4,7 @@
 // Exit code 0 only when every test passed. Leaves no process or temp folder behind, also on failure or Ctrl+C.
 //   LONGROPE_QA_IT_TIMEOUT_MS  how long one window may take to report (default 600000)
 //   LONGROPE_QA_VERBOSE=1      print the workbench's output as it comes
+//   --docs                     after a run where everything passed, copy the README's screenshots into docs/
 import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -122,12 +123,29 @@ try {
   state.tailServerLog = true;
 }
 const peak = await cleanup();
-report.print();
 const complaints = extensionHostComplaints(path.join(outputDir, "logs"));
 if (complaints.length > 0) console.log(`[runner] the extension host logged about this extension:\n  ${complaints.join("\n  ")}`);
+const missingCsp = complaints.filter((c) => c.includes("without a content security policy"));
+report.add("[runner] every webview has a content security policy", missingCsp.length === 0 ? "passed" : "failed", 0, missingCsp.join("\n") || undefined);
+report.print();
 const seconds = (performance.now() - started) / 1000;
 for (const shot of shots) console.log(`[runner] screenshot: ${path.relative(repoRoot, shot)}`);
 console.log(`[runner] duration ${seconds.toFixed(1)} s; peak memory ${(peak?.pss / 2 ** 20 || 0).toFixed(0)} MiB PSS ` +
   `(${(peak?.rss / 2 ** 20 || 0).toFixed(0)} MiB summed RSS) across up to ${peak?.processes ?? 0} processes`);
 console.log(`${report.passed} passed, ${report.failed} failed`);
 process.exitCode = report.failed > 0 || report.passed === 0 ? 1 : 0;
+if (process.argv.includes("--docs") && process.exitCode === 0) copyDocShots();
+
+/** The screenshots the README shows, from this run's test/output into docs/. */
+function copyDocShots() {
+  const docShots = {
+    "sidebar-welcome.png": "screenshot-welcome.png",
+    "sidebar-partial-answer.png": "screenshot-answer.png",
+    "context-report.png": "screenshot-context-report.png",
+    "sidebar-welcome-narrow.png": "screenshot-welcome-narrow.png",
+  };
+  for (const [from, to] of Object.entries(docShots)) {
+    fs.copyFileSync(path.join(outputDir, from), path.join(repoRoot, "docs", to));
+    console.log(`[runner] docs/${to} updated`);
+  }
+}

@@ -59,16 +59,16 @@ after(async () => {
   rmSync(temp, { recursive: true, force: true });
 });
 
-test("follow-up questions evaluate only the question; New chat keeps the repo", async () => {
+test("follow-up questions evaluate only the question; a new chat (no history) keeps the repo", async () => {
   const qa = service("followup");
   const first = await qa.ask(config, { question: "Who is Lily?", maxTokens: 16 });
   assert.equal(first.reusedTokens, 0);
-  const followUp = await qa.ask(config, { question: "What did she see?", maxTokens: 16 });
+  const history = [{ question: "Who is Lily?", answer: first.text }];
+  const followUp = await qa.ask(config, { question: "What did she see?", history, maxTokens: 16 });
   const prefix = first.promptTokens - 20;
   assert.ok(followUp.reusedTokens >= prefix, `reused ${followUp.reusedTokens} of ${followUp.promptTokens}`);
   // The first turn is kept after the prefix, so the follow-up prompt is longer than the first one.
   assert.ok(followUp.promptTokens > first.promptTokens + 16);
-  qa.newChat();
   const fresh = await qa.ask(config, { question: "Who is Lily?", maxTokens: 16 });
   assert.equal(fresh.promptTokens, first.promptTokens, "New chat drops the earlier turns");
   assert.ok(fresh.promptTokens - fresh.reusedTokens < 20, "the repo is still in the cache");

@@ -6,6 +6,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, it } from "node:test";
 import { packWorkspace } from "../../src/workspace/index";
+import { useTempCacheHome } from "./support/tempCache";
+
+useTempCacheHome();
 
 // RAM-backed when the machine has one: this measures the packer, not a disk shared with other jobs.
 const tempBase = existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir();

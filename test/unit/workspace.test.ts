@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { packWorkspace, renderPackReport, toPackJson } from "../../src/workspace/index";
+import { INSTRUCTION, packWorkspace, renderPackReport, toPackJson } from "../../src/workspace/index";
 import { RepoQaError } from "../../src/util/errors";
 import { frameFile } from "../../src/workspace/format";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
+import { useTempCacheHome } from "./support/tempCache";
+
+useTempCacheHome();
 
 const fixtures = path.resolve(__dirname, "../fixtures");
 const trees: TempTree[] = [];
@@ -23,8 +26,8 @@ describe("packWorkspace: the walking slice", () => {
   it("packs tiny-repo: instruction, tree, every file framed by its path with line numbers", async () => {
     const r = await pack(path.join(fixtures, "tiny-repo"));
     assert.deepEqual(paths(r), ["README.md", "src/greet.ts", "src/index.ts", "src/math.ts"]);
-    assert.match(r.text, /^You are answering questions about a code repository/);
-    assert.match(r.text, /cite|Cite/);
+    assert.ok(r.text.startsWith(`${INSTRUCTION}\n\n<tree>\n`), "the instruction, exactly, then the tree");
+    assert.match(INSTRUCTION, /Cite the lines you rely on as path:line \(for example src\/app\.ts:42\)/);
     assert.match(r.text, /<tree>\nREADME\.md\nsrc\/\n  greet\.ts\n  index\.ts\n  math\.ts\n<\/tree>/);
     assert.match(r.text, /<file path="src\/math\.ts">\n\/\*\* Adds two numbers\. \*\/\n/);
     assert.ok(r.text.includes("5|\n/** Multiplies two numbers. */"), "line 5 of math.ts carries its number");

@@ -65,7 +65,7 @@ async function ensureLoaded(
   );
   const { resolveChatWrapper } = await import("node-llama-cpp");
   const chatWrapper = resolveChatWrapper(loaded.model);
-  const store = stateCache ? await StateStore.open(stateCache.directory, stateCache.maxBytes) : undefined;
+  const store = stateCache ? await StateStore.open(stateCache.directory, stateCache.maxBytes, Buffer.from(stateCache.key, "hex")) : undefined;
   report.log("info", `loaded ${loaded.info.name} (${loaded.info.architecture}, ${chatWrapper.wrapperName} template, ${loaded.threads} threads)`);
   current = { key, loaded, session: new PromptSession(loaded, chatWrapper, store) };
   return current;

@@ -2,6 +2,7 @@
 import type { Llama, LlamaModel } from "node-llama-cpp";
 import type { EngineSettings, GpuChoice, ModelInfo } from "../protocol";
 import { kvBytesPerToken, type AttentionShape } from "../memoryPlan";
+import { clampThreads } from "../../util/threads";
 import { checkModelFile } from "./ggufCheck";
 import { WorkerError, firstLine } from "./workerError";
 
@@ -44,7 +45,7 @@ export async function getBackend(gpu: GpuChoice): Promise<Llama> {
 export async function loadModel(settings: EngineSettings, onProgress: (fraction: number) => void): Promise<LoadedModel> {
   const llama = await getBackend(settings.gpu ?? "auto");
   const { info: gguf, insights } = await checkModelFile(llama, settings.modelPath);
-  const threads = settings.threads > 0 ? settings.threads : Math.max(1, llama.cpuMathCores);
+  const threads = clampThreads(settings.threads) || Math.max(1, llama.cpuMathCores);
   llama.maxThreads = threads;
   let model: LlamaModel;
   try {

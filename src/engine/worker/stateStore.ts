@@ -1,22 +1,29 @@
 /**
  * Saved KV states of repo prefixes on disk. Each state is three files named by its key: `<key>.kv` (llama.cpp's
- * sequence state), `<key>.tokens` (its tokens, little-endian uint32) and `<key>.json` (family, size, sha256, last
- * use), written in that order, each to a temporary name and renamed, so a cancelled or killed save never leaves a
- * half-written state under a real name. The family is the model file hash + engine settings + context size; within a
- * family the state sharing the longest token prefix with the wanted prompt is chosen, so a restart after an edit
- * loads the old state and evaluates only the changed tail.
+ * sequence state), `<key>.tokens` (its tokens, little-endian uint32) and `<key>.json` (family, size, MAC, last use),
+ * written in that order through util/atomicFile, so a cancelled or killed save never leaves a half-written state under
+ * a real name. The family is the model file hash + engine settings + context size; within a family the state sharing
+ * the longest token prefix with the wanted prompt is chosen, so a restart after an edit loads the old state and
+ * evaluates only the changed tail.
+ *
+ * The states hold the prompt (detokenizing `.tokens` gives the repository back, secrets included) and are loaded
+ * straight into the model, so the folder is 0700 and every file 0600, and each state carries an HMAC-SHA256 under a
+ * per-machine key (the extension's SecretStorage; the CLI's key file) over its family, tokens and KV bytes: a bare
+ * hash caught accidents, not someone who rewrote the state and its hash together.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createReadStream } from "node:fs";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { produceFileAtomically, writeFileAtomically, writeTextAtomically } from "../../util/atomicFile";
 
 export interface StateMeta {
   readonly key: string;
   readonly family: string;
   readonly tokens: number;
   readonly bytes: number;
-  readonly sha256: string;
+  /** HMAC-SHA256 (hex) of the state under the store's key; see `macOf`. */
+  readonly mac: string;
   readonly lastUsedMs: number;
 }
 
@@ -28,19 +35,28 @@ export interface FoundState {
 }
 
 const metaName = /^[0-9a-f]{64}\.json$/;
+const DIRECTORY_MODE = 0o700;
+const FILE_MODE = 0o600;
+const MAC_VERSION = "lrq-state-v2";
 
 export class StateStore {
   constructor(
     readonly directory: string,
     readonly maxBytes: number,
+    /** The per-machine MAC key; without it states can be listed and removed, not saved or loaded. */
+    private readonly key?: Buffer,
   ) {}
 
-  static async open(directory: string, maxBytes: number): Promise<StateStore> {
-    await fs.mkdir(directory, { recursive: true });
+  static async open(directory: string, maxBytes: number, key?: Buffer): Promise<StateStore> {
+    await fs.mkdir(directory, { recursive: true, mode: DIRECTORY_MODE });
+    // A folder or files left by an older version (0755 / 0644) are closed up too.
+    await fs.chmod(directory, DIRECTORY_MODE);
     for (const name of await fs.readdir(directory)) {
-      if (name.includes(".tmp-")) await fs.rm(path.join(directory, name), { force: true });
+      const file = path.join(directory, name);
+      if (name.includes(".tmp-") || name.endsWith(".partial")) await fs.rm(file, { force: true });
+      else await fs.chmod(file, FILE_MODE).catch(() => undefined);
     }
-    return new StateStore(directory, maxBytes);
+    return new StateStore(directory, maxBytes, key);
   }
 
   kvPath(key: string): string {
@@ -49,9 +65,10 @@ export class StateStore {
 
   /**
    * The state of `family` sharing the longest prefix with `wanted` (at least `minCommon` tokens), after checking its
-   * sha256; a state that fails the check is deleted and the next best is tried.
+   * MAC; a state that fails the check (tampered, torn, or from another key) is deleted and the next best is tried.
    */
   async findBest(family: string, wanted: Uint32Array, minCommon: number): Promise<FoundState | undefined> {
+    const macKey = this.requireKey();
     const candidates: FoundState[] = [];
     for (const meta of (await this.list()).filter((m) => m.family === family)) {
       const tokens = await this.readTokens(meta);
@@ -62,7 +79,7 @@ export class StateStore {
     for (const candidate of candidates.sort((a, b) => b.common - a.common)) {
       const key = path.basename(candidate.file, ".kv");
       const meta = await this.readMeta(key);
-      if (meta && (await sizeOf(candidate.file)) === meta.bytes && (await sha256File(candidate.file)) === meta.sha256) {
+      if (meta && (await sizeOf(candidate.file)) === meta.bytes && (await this.verify(macKey, meta, candidate))) {
         await this.writeMeta({ ...meta, lastUsedMs: Date.now() });
         return candidate;
       }
@@ -71,24 +88,26 @@ export class StateStore {
     return undefined;
   }
 
-  /** Writes a state through `writeState(tempPath)`, then its tokens and meta, and evicts beyond the size cap. */
-  async save(key: string, family: string, tokens: Uint32Array, writeState: (tempPath: string) => Promise<void>): Promise<StateMeta> {
-    const suffix = `.tmp-${randomUUID()}`;
-    const kvTemp = `${this.kvPath(key)}${suffix}`;
-    const tokensFile = path.join(this.directory, `${key}.tokens`);
-    try {
-      await writeState(kvTemp);
-      const meta: StateMeta = { key, family, tokens: tokens.length, bytes: await sizeOf(kvTemp), sha256: await sha256File(kvTemp), lastUsedMs: Date.now() };
-      await fs.writeFile(tokensFile + suffix, Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength));
-      await fs.rename(tokensFile + suffix, tokensFile);
-      await fs.rename(kvTemp, this.kvPath(key));
-      await this.writeMeta(meta);
-      await this.evict(key);
-      return meta;
-    } finally {
-      await fs.rm(kvTemp, { force: true });
-      await fs.rm(tokensFile + suffix, { force: true });
-    }
+  /** Writes a state through `writeState(partialPath)`, then its tokens and meta, and evicts beyond the size cap. */
+  async save(key: string, family: string, tokens: Uint32Array, writeState: (partialPath: string) => Promise<void>): Promise<StateMeta> {
+    const macKey = this.requireKey();
+    let kvSha256 = "";
+    let bytes = 0;
+    await produceFileAtomically(
+      this.kvPath(key),
+      async (partial) => {
+        await writeState(partial);
+        bytes = await sizeOf(partial);
+        kvSha256 = await sha256File(partial);
+      },
+      { mode: FILE_MODE },
+    );
+    const tokenBytes = Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength);
+    await writeFileAtomically(path.join(this.directory, `${key}.tokens`), (file) => file.writeFile(tokenBytes), { mode: FILE_MODE });
+    const meta: StateMeta = { key, family, tokens: tokens.length, bytes, mac: macOf(macKey, key, family, tokens, bytes, kvSha256), lastUsedMs: Date.now() };
+    await this.writeMeta(meta);
+    await this.evict(key);
+    return meta;
   }
 
   /** sha256 of a model file, remembered by path, size and mtime so a multi-GB file is hashed once. */
@@ -100,9 +119,7 @@ export class StateStore {
     const known = cache[id];
     if (known !== undefined) return known;
     const hash = await sha256File(modelPath);
-    const temp = `${cacheFile}.tmp-${randomUUID()}`;
-    await fs.writeFile(temp, JSON.stringify({ ...cache, [id]: hash }));
-    await fs.rename(temp, cacheFile);
+    await writeTextAtomically(cacheFile, JSON.stringify({ ...cache, [id]: hash }), { mode: FILE_MODE });
     return hash;
   }
 
@@ -117,6 +134,17 @@ export class StateStore {
     const names = (await fs.readdir(this.directory)).filter((n) => metaName.test(n));
     const metas = await Promise.all(names.map((n) => this.readMeta(n.slice(0, -5))));
     return metas.filter((m): m is StateMeta => m !== undefined);
+  }
+
+  private requireKey(): Buffer {
+    if (!this.key || this.key.length < 16) throw new Error("internal: saved states need the per-machine key");
+    return this.key;
+  }
+
+  private async verify(macKey: Buffer, meta: StateMeta, candidate: FoundState): Promise<boolean> {
+    const expected = Buffer.from(macOf(macKey, meta.key, meta.family, candidate.tokens, meta.bytes, await sha256File(candidate.file)), "hex");
+    const actual = Buffer.from(meta.mac, "hex");
+    return actual.length === expected.length && timingSafeEqual(actual, expected);
   }
 
   /** Deletes least recently used states until the total fits the cap; `keep` goes last. */
@@ -141,18 +169,23 @@ export class StateStore {
   private async readMeta(key: string): Promise<StateMeta | undefined> {
     try {
       const meta = JSON.parse(await fs.readFile(path.join(this.directory, `${key}.json`), "utf8")) as StateMeta;
-      return meta.key === key && typeof meta.sha256 === "string" && typeof meta.bytes === "number" ? meta : undefined;
+      // A state from before the MAC (a `sha256` field) is listed (so it can be cleared) but fails verification.
+      if (meta.key !== key || typeof meta.bytes !== "number") return undefined;
+      return typeof meta.mac === "string" ? meta : { ...meta, mac: "" };
     } catch {
       return undefined;
     }
   }
 
   private async writeMeta(meta: StateMeta): Promise<void> {
-    const file = path.join(this.directory, `${meta.key}.json`);
-    const temp = `${file}.tmp-${randomUUID()}`;
-    await fs.writeFile(temp, JSON.stringify(meta));
-    await fs.rename(temp, file);
+    await writeTextAtomically(path.join(this.directory, `${meta.key}.json`), JSON.stringify(meta), { mode: FILE_MODE });
   }
+}
+
+/** The MAC binds every part a loaded state depends on: its key, family, tokens, size and KV bytes (by their sha256). */
+function macOf(macKey: Buffer, key: string, family: string, tokens: Uint32Array, bytes: number, kvSha256: string): string {
+  const tokensSha256 = createHash("sha256").update(Buffer.from(tokens.buffer, tokens.byteOffset, tokens.byteLength)).digest("hex");
+  return createHmac("sha256", macKey).update(JSON.stringify([MAC_VERSION, key, family, tokens.length, bytes, kvSha256, tokensSha256])).digest("hex");
 }
 
 function commonPrefix(a: Uint32Array, b: Uint32Array): number {

@@ -32,6 +32,8 @@ class Cursor {
     /** The start of the file. */
     readonly buf: Buffer,
     readonly fileSize: number,
+    /** Arrays longer than this are stepped over, their value left empty. */
+    readonly maxArrayItems = Number.POSITIVE_INFINITY,
   ) {}
 
   need(n: number): void {
@@ -100,6 +102,10 @@ function readValue(c: Cursor, type: GgufValueType): GgufValue {
     const count = c.u64();
     // Each item takes at least one byte: a count beyond the file is corruption, not a reason to allocate.
     if (count > Math.min(c.fileSize, maxHeaderBytes)) throw new TruncatedGguf();
+    if (count > c.maxArrayItems) {
+      skipItems(c, itemType, count);
+      return { type, itemType, value: [] };
+    }
     const items: GgufArrayItem[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const item = readValue(c, itemType);
@@ -109,6 +115,23 @@ function readValue(c: Cursor, type: GgufValueType): GgufValue {
     return { type, itemType, value: items };
   }
   return { type, value: c.scalar(type) } as GgufValue;
+}
+
+/** Steps over `count` items without building them: a header with one 120 MB array took 30 s and 2.4 GB to parse. */
+function skipItems(c: Cursor, itemType: GgufValueType, count: number): void {
+  const size = fixedSizes[itemType];
+  if (size !== undefined) {
+    c.need(size * count);
+    c.pos += size * count;
+    return;
+  }
+  for (let i = 0; i < count; i++) {
+    if (itemType === "string") {
+      const length = c.u64();
+      c.need(length);
+      c.pos += length;
+    } else readValue(c, itemType);
+  }
 }
 
 function parseHeader(c: Cursor, fileSize: number): GgufHeader {
@@ -152,8 +175,13 @@ class UnsupportedVersion extends Error {
   }
 }
 
+export interface ReadGgufHeaderOptions {
+  /** Arrays with more items are stepped over and read as empty (a check that needs only the shape). Default: all. */
+  readonly maxArrayItems?: number;
+}
+
 /** Reads the header of a GGUF file; throws RepoQaError("model-invalid") naming the file when it is not one. */
-export async function readGgufHeader(path: string): Promise<GgufHeader> {
+export async function readGgufHeader(path: string, options: ReadGgufHeaderOptions = {}): Promise<GgufHeader> {
   const handle = await open(path, "r").catch((e: unknown) => {
     throw new RepoQaError(`Cannot open the model file ${path}: check that it exists and is readable.`, "model-not-found", { cause: e });
   });
@@ -166,7 +194,7 @@ export async function readGgufHeader(path: string): Promise<GgufHeader> {
       try {
         // A short read means the file shrank: what was read is all there is.
         const size = bytesRead < window ? bytesRead : fileSize;
-        return parseHeader(new Cursor(buf.subarray(0, bytesRead), size), size);
+        return parseHeader(new Cursor(buf.subarray(0, bytesRead), size, options.maxArrayItems), size);
       } catch (e) {
         if (e instanceof NeedMoreBytes) {
           window = Math.min(fileSize, maxHeaderBytes, window * 4);

@@ -42,7 +42,7 @@ export class Report {
     const title = `[runner] the engine worker process exits when the ${phase} window closes`;
     const pids = [...new Set([results?.facts?.enginePid, results?.facts?.enginePidAtEnd])].filter((p) => typeof p === "number");
     if (pids.length === 0) {
-      this.add(title, "failed", 0, "The suite recorded no engine pid (longropeQa.test.enginePid gave none).");
+      this.add(title, "failed", 0, "The suite recorded no engine pid (no engineWorker child of the extension host was found in /proc).");
       return;
     }
     const t0 = performance.now();

@@ -1,12 +1,13 @@
 // Drives the VS Code workbench that code-server serves, in Debian Chromium through playwright-core: opens the
-// window with the test payload, waits for the suite's exit code, answers the suite's screenshot requests.
+// window with the test payload, waits for the suite's exit code, answers the suite's page-driver requests.
 import * as fs from "node:fs";
+import { createRequire } from "node:module";
 import * as path from "node:path";
 import { chromium } from "playwright-core";
+import { servePageDriver } from "./pageDriver.mjs";
 import { RUN_MARKER } from "./processes.mjs";
 
-const CHROMIUM = process.env.LONGROPE_QA_CHROMIUM ?? "/usr/bin/chromium";
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const { chromiumPath } = createRequire(import.meta.url)("../../support/chromium.cjs");
 
 /** console-style formatting of the workbench's log arguments (mocha's reporter logs "%s" templates). */
 function formatLog(args) {
@@ -18,7 +19,7 @@ function formatLog(args) {
 
 export async function launchBrowser({ runId, dirs }) {
   const browser = await chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: chromiumPath(),
     headless: true,
     // The runner handles signals: it must also stop code-server and remove the temp folder before exiting.
     handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false,
@@ -41,30 +42,6 @@ function workbenchUrl(server, workspace, repoRoot, suiteEntry) {
   return `${server.origin}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
-/** Takes the screenshots the suite asks for (exchange/screenshot-<name>.request) and answers with a .done file. */
-async function serveScreenshots(page, exchange, outputDir, shots, stopped) {
-  while (!stopped.value) {
-    for (const file of fs.readdirSync(exchange)) {
-      const m = /^screenshot-(\w[\w-]*)\.request$/.exec(file);
-      if (!m) continue;
-      const name = m[1];
-      fs.rmSync(path.join(exchange, file), { force: true });
-      try {
-        fs.mkdirSync(outputDir, { recursive: true });
-        const sidebar = page.locator("#workbench\\.parts\\.sidebar");
-        const target = path.join(outputDir, `${name}.png`);
-        await sidebar.screenshot({ path: target, timeout: 10_000 });
-        await page.screenshot({ path: path.join(outputDir, `${name}-window.png`), timeout: 10_000 });
-        shots.push(target);
-      } catch (error) {
-        console.error(`[runner] screenshot "${name}" failed: ${error.message}`);
-      }
-      fs.writeFileSync(path.join(exchange, `screenshot-${name}.done`), "");
-    }
-    await sleep(150);
-  }
-}
-
 /**
  * Opens one window that runs the suite and waits for its exit code. Resolves {exitCode, logs}; rejects with a
  * clear message when the workbench does not report within `timeoutMs`.
@@ -75,7 +52,7 @@ export async function runWindow({ phase, context, server, dirs, repoRoot, suiteE
   // The page's console repeats the workbench log; keep it for diagnostics, print only the workbench's.
   const remember = (line, print = verbose) => {
     logs.push(line);
-    if (logs.length > 400) logs.shift();
+    if (logs.length > 2000) logs.shift();
     if (print) console.log(line);
   };
   let report;
@@ -86,7 +63,7 @@ export async function runWindow({ phase, context, server, dirs, repoRoot, suiteE
   page.on("pageerror", (err) => remember(`[page error] ${err.message}`));
 
   const stopped = { value: false };
-  const screenshots = serveScreenshots(page, dirs.exchange, outputDir, shots, stopped);
+  const driver = servePageDriver(page, { exchange: dirs.exchange, outputDir, shots, stopped });
   let timer;
   try {
     await page.goto(workbenchUrl(server, dirs.workspace, repoRoot, suiteEntry), { timeout: timeoutMs });
@@ -107,9 +84,12 @@ export async function runWindow({ phase, context, server, dirs, repoRoot, suiteE
     });
     return { exitCode, logs };
   } finally {
+    // The page's console (the workbench and every webview in it) for whoever reads a failure.
+    fs.mkdirSync(outputDir, { recursive: true });
+    fs.writeFileSync(path.join(outputDir, `page-console-${phase}.log`), logs.join("\n"));
     clearTimeout(timer);
     stopped.value = true;
-    await screenshots;
+    await driver;
     await page.close().catch(() => {});
   }
 }

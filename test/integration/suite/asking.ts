@@ -1,12 +1,14 @@
 /** Asks through the public command and watches the answer arrive in the webview's DOM. */
 import * as vscode from "vscode";
-import { clickInWebview, readTranscript, sleep, type Transcript } from "./helpers";
+import { drive } from "./exchange";
+import { clickInWebview, type Transcript } from "./helpers";
 
-/** What `longropeQa.ask` resolves to when an answer ended (undefined when the turn failed or was aborted early). */
+/** What `longropeQa.ask` resolves to when an answer ended (undefined when the turn failed or was superseded). */
 export interface AskOutcome {
   readonly cancelled: boolean;
   readonly text: string;
   readonly generatedTokens: number;
+  readonly context?: { readonly filesRead: readonly string[]; readonly filesTotal: number; readonly droppedTurns: number };
 }
 
 export interface Watched {
@@ -14,10 +16,6 @@ export interface Watched {
   /** Distinct non-empty partial answers the page showed while it was streaming. */
   readonly partialsSeen: number;
   readonly stopClicked: boolean;
-}
-
-export function assistantMessages(t: Transcript) {
-  return t.messages.filter((m) => m.role === "assistant");
 }
 
 export function isRunning(pid: number): boolean {
@@ -29,41 +27,46 @@ export function isRunning(pid: number): boolean {
   }
 }
 
-/** The answer shown after the last time `question` was asked, if the page shows one yet. */
-function answerTo(t: Transcript, question: string) {
-  let index = -1;
-  t.messages.forEach((m, i) => {
-    if (m.role === "user" && m.text === question) index = i;
-  });
-  return index >= 0 ? t.messages[index + 1] : undefined;
+export function assistantMessages(t: Transcript) {
+  return t.messages.filter((m) => m.role === "assistant");
+}
+
+export interface AskOptions {
+  /** Clicks this element in the chat page while the turn runs. */
+  readonly stopWithSelector?: string;
+  /** When to click: as soon as it shows (the model may still be reading the repo), or once answer text shows. */
+  readonly stopWhen?: "started" | "streaming";
+  readonly timeoutMs?: number;
 }
 
 /**
- * Runs `longropeQa.ask` with the question as its argument and polls the page until the command settles.
- * With `stopWithSelector`, clicks that element in the page as soon as a partial answer is visible.
+ * Runs `longropeQa.ask` with the question as its argument while the page records every text the streaming answer
+ * shows (a MutationObserver in the webview). With `stopWithSelector`, clicks that element while the turn runs.
  */
-export async function askAndWatch(question: string, options: { stopWithSelector?: string; timeoutMs?: number } = {}): Promise<Watched> {
-  let settled = false;
-  const asked = Promise.resolve(vscode.commands.executeCommand<AskOutcome | undefined>("longropeQa.ask", question)).finally(
-    () => (settled = true),
-  );
-  const partials = new Set<string>();
-  let stopClicked = false;
-  const deadline = Date.now() + (options.timeoutMs ?? 180_000);
-  while (!settled) {
-    if (Date.now() > deadline) throw new Error(`"${question}" was not answered within ${options.timeoutMs ?? 180_000} ms`);
-    let t: Transcript | undefined;
-    try {
-      t = await readTranscript();
-    } catch {
-      // the chat's commands are registered once activation finished; the page may still be loading
-    }
-    const answer = t && answerTo(t, question);
-    if (t?.streaming && answer?.role === "assistant" && answer.text) {
-      partials.add(answer.text);
-      if (options.stopWithSelector && !stopClicked) stopClicked = await clickInWebview(options.stopWithSelector);
-    }
-    await sleep(40);
+export async function askAndWatch(question: string, options: AskOptions = {}): Promise<Watched> {
+  const observing = await drive("page", { view: "chat", reader: "observeStreaming", ifOpen: true });
+  const asked = Promise.resolve(vscode.commands.executeCommand<AskOutcome | undefined>("longropeQa.ask", question));
+  if (observing === null) {
+    // The command opens the view: watch from the moment the turn shows (before the model has read the repo).
+    await drive("waitFor", { view: "chat", selector: "#transcript article", timeoutMs: 60_000 }, 70_000);
+    await drive("page", { view: "chat", reader: "observeStreaming" });
   }
-  return { result: await asked, partialsSeen: partials.size, stopClicked };
+  let stopClicked = false;
+  if (options.stopWithSelector && options.stopWhen === "started") {
+    stopClicked = await drive<boolean>("clickWhenVisible", { view: "chat", selector: options.stopWithSelector, timeoutMs: 60_000 }, 70_000);
+  } else if (options.stopWithSelector) {
+    const selector = "#transcript article.streaming .body :is(p, h1, h2, h3, li, pre)";
+    await drive("waitFor", { view: "chat", selector, timeoutMs: options.timeoutMs ?? 180_000 }, (options.timeoutMs ?? 180_000) + 10_000);
+    stopClicked = await clickInWebview(options.stopWithSelector);
+  }
+  const timeoutMs = options.timeoutMs ?? 180_000;
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    asked,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`"${question}" was not answered within ${timeoutMs} ms`)), timeoutMs))),
+  ]).finally(() => clearTimeout(timer));
+  // The command resolves in the extension host; the page may still be handling the turn's last frames.
+  await drive("waitFor", { view: "chat", selector: "#transcript article.streaming", state: "detached", timeoutMs: 20_000 }, 30_000).catch(() => undefined);
+  const streamed = await drive<string[]>("page", { view: "chat", reader: "takeStreamed" }).catch(() => []);
+  return { result, partialsSeen: streamed.length, stopClicked };
 }

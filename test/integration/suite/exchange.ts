@@ -49,15 +49,48 @@ export function writeResults(phase: Phase, tests: TestRecord[], running?: string
   fs.writeFileSync(path.join(dir, `results-${phase}.json`), JSON.stringify(results, null, 2));
 }
 
-/** Asks the runner for a screenshot of the sidebar (saved as test/output/<name>.png) and waits for it. */
-export async function requestScreenshot(name: string, timeoutMs = 20_000): Promise<boolean> {
-  if (!dir || process.env.LONGROPE_QA_SCREENSHOTS !== "1") return false;
-  const done = path.join(dir, `screenshot-${name}.done`);
-  fs.writeFileSync(path.join(dir, `screenshot-${name}.request`), "");
-  const deadline = Date.now() + timeoutMs;
-  while (!fs.existsSync(done)) {
-    if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return true;
+/** Whether a runner with a browser serves page-driver requests (runInCodeServer.mjs does; runInElectron.mjs does not). */
+export function hasPageDriver(): boolean {
+  return !!dir && process.env.LONGROPE_QA_SCREENSHOTS === "1";
+}
+
+let requestCounter = 0;
+
+/**
+ * Asks the runner, which holds the browser, to read or act on the page (test/integration/lib/pageDriver.mjs) and
+ * waits for its answer: the file's appearance wakes the wait, `timeoutMs` only bounds a runner that is gone.
+ */
+export async function drive<T>(op: string, args: Record<string, unknown> = {}, timeoutMs = 30_000): Promise<T> {
+  if (!dir || !hasPageDriver()) throw new Error("Reading the page needs the browser of runInCodeServer.mjs (LONGROPE_QA_IT_DIR).");
+  const n = ++requestCounter;
+  const response = path.join(dir, `res-${n}.json`);
+  const answered = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error(`The page driver did not answer "${op}" within ${timeoutMs} ms.`)), timeoutMs);
+    const watcher = fs.watch(dir, () => {
+      if (fs.existsSync(response)) finish();
+    });
+    function finish(error?: Error) {
+      clearTimeout(timer);
+      watcher.close();
+      if (error) reject(error);
+      else resolve();
+    }
+  });
+  fs.writeFileSync(path.join(dir, `req-${n}.json.partial`), JSON.stringify({ op, args }));
+  fs.renameSync(path.join(dir, `req-${n}.json.partial`), path.join(dir, `req-${n}.json`));
+  if (!fs.existsSync(response)) await answered;
+  else void answered.catch(() => undefined);
+  const result = JSON.parse(fs.readFileSync(response, "utf8")) as { ok: boolean; value?: T; error?: string };
+  fs.rmSync(response, { force: true });
+  if (!result.ok) throw new Error(`Page driver, ${op}: ${result.error}`);
+  return result.value as T;
+}
+
+/**
+ * A screenshot of the sidebar (or the editor area) as test/output/<name>.png, and of the window; `width` resizes
+ * the sidebar first.
+ */
+export async function requestScreenshot(name: string, options: { width?: number; part?: "sidebar" | "editor" } = {}): Promise<boolean> {
+  if (!hasPageDriver()) return false;
+  return drive("screenshot", { name, ...options }, 60_000).then(() => true, () => false);
 }

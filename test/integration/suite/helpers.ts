@@ -1,17 +1,12 @@
-/** What the integration tests share: the extension under test and ways to wait for the real page. */
+/** What the integration tests share: the extension under test and the page as the browser shows it. */
+import * as fs from "node:fs";
 import * as vscode from "vscode";
+import type { ComposerView, ReportView, Transcript } from "../../support/pageReaders.cjs";
+import { drive } from "./exchange";
+
+export type { ComposerView, ReportView, Transcript, TranscriptLink, TranscriptMessage } from "../../support/pageReaders.cjs";
 
 export const EXTENSION_ID = "longrope-qa.longrope-repo-qa";
-
-export interface TranscriptLink {
-  readonly text: string;
-  readonly path: string;
-  readonly line: number;
-}
-export interface Transcript {
-  readonly messages: readonly { readonly role: "user" | "assistant" | "error"; readonly text: string; readonly links: readonly TranscriptLink[] }[];
-  readonly streaming: boolean;
-}
 
 export function extension(): vscode.Extension<unknown> {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);
@@ -19,7 +14,7 @@ export function extension(): vscode.Extension<unknown> {
   return ext;
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Polls `probe` until it returns a value other than undefined; fails naming `what` after `timeoutMs`. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
@@ -36,24 +31,63 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : "";
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${why}`);
     }
-    await sleep(100);
+    await pause(100);
   }
 }
 
-/** The chat as the webview's DOM shows it (through the test-only command the chat registers in test mode). */
+/** The chat as the webview's DOM shows it, read by the runner's browser. */
 export function readTranscript(): Promise<Transcript> {
-  return vscode.commands.executeCommand<Transcript>("longropeQa.test.readTranscript") as Promise<Transcript>;
+  return drive<Transcript>("page", { view: "chat", reader: "readTranscript" });
+}
+
+export function readComposer(): Promise<ComposerView> {
+  return drive<ComposerView>("page", { view: "chat", reader: "readComposer" });
+}
+
+export function readReport(): Promise<ReportView> {
+  return drive<ReportView>("page", { view: "report", reader: "readReport" });
+}
+
+/** A real mouse click on the first element matching `selector` in a webview. */
+export function clickIn(view: "chat" | "report", selector: string): Promise<boolean> {
+  return drive<boolean>("click", { view, selector });
 }
 
 export function clickInWebview(selector: string): Promise<boolean> {
-  return vscode.commands.executeCommand<boolean>("longropeQa.test.clickInWebview", selector) as Promise<boolean>;
+  return clickIn("chat", selector);
+}
+
+/** Text of a workbench element ("" when absent). */
+export function workbenchText(selector: string, timeoutMs = 5000): Promise<string> {
+  return drive<string>("workbenchText", { selector, timeoutMs }, timeoutMs + 10_000);
 }
 
 export function lastOf<T>(items: readonly T[], predicate: (item: T) => boolean): T | undefined {
-  for (let i = items.length - 1; i >= 0; i--) if (predicate(items[i]!)) return items[i];
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i];
+    if (item !== undefined && predicate(item)) return item;
+  }
   return undefined;
 }
 
 export async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration().update(key, value, vscode.ConfigurationTarget.Global);
+}
+
+/**
+ * Pids of the engine worker processes this extension host started (its children running engineWorker.mjs), read
+ * from /proc: the product carries no command that reports them.
+ */
+export function enginePids(): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === process.pid && fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("engineWorker")) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
 }

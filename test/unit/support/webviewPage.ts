@@ -8,6 +8,8 @@ import * as path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { chatPageHtml } from "../../../src/chat/html";
 import type { HostMessage, WebviewMessage } from "../../../src/chat/protocol";
+import { chromiumPath } from "../../support/chromium.cjs";
+import { readComposer, readTranscript, type ComposerView, type Transcript } from "../../support/pageReaders.cjs";
 
 export const repoRoot = path.resolve(__dirname, "../../..");
 const ORIGIN = "https://webview.test";
@@ -53,7 +55,7 @@ const themes: Record<Theme, Record<string, string>> = {
 export async function launchBrowser(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), "lrq-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: "/usr/bin/chromium",
+    executablePath: chromiumPath(),
     headless: true,
     viewport: { width: 420, height: 760 },
     args: [
@@ -79,6 +81,8 @@ export interface PageOptions {
    * (with the real CSP, an injected handler would be blocked anyway and the test could not fail).
    */
   readonly csp?: "strict" | "weak";
+  /** Another page than the chat (the context report): its HTML and the two files it loads. */
+  readonly page?: { readonly html: (o: { cspSource: string; scriptUri: string; styleUri: string }) => string; readonly script: string; readonly style: string };
 }
 
 export interface ChatPage {
@@ -86,13 +90,17 @@ export interface ChatPage {
   send(message: HostMessage): Promise<void>;
   posted(): Promise<WebviewMessage[]>;
   state(): Promise<unknown>;
+  /** The transcript and composer as the integration tests read them (test/support/pageReaders.cjs). */
+  transcript(): Promise<Transcript>;
+  composer(): Promise<ComposerView>;
   /** Runs until `predicate` holds on the posted messages; returns the first match. */
   waitForPosted(predicate: (m: WebviewMessage) => boolean, timeoutMs?: number): Promise<WebviewMessage>;
 }
 
 export async function openChatPage(context: BrowserContext, options: PageOptions = {}): Promise<ChatPage> {
   const theme = options.theme ?? "dark";
-  let html = chatPageHtml({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/dist/webview.js`, styleUri: `${ORIGIN}/media/chat.css` });
+  const served = options.page ?? { html: chatPageHtml, script: "dist/webview.js", style: "media/chat.css" };
+  let html = served.html({ cspSource: ORIGIN, scriptUri: `${ORIGIN}/${served.script}`, styleUri: `${ORIGIN}/${served.style}` });
   html = html.replace("<link rel=", `<link rel="stylesheet" href="${ORIGIN}/theme.css">\n<link rel=`);
   html = html.replace("<body>", `<body class="vscode-${theme}">`);
   if (options.csp === "weak") {
@@ -106,8 +114,8 @@ export async function openChatPage(context: BrowserContext, options: PageOptions
       route.fulfill({ status: 200, contentType: type, body: fs.readFileSync(path.join(repoRoot, name)) });
     if (url.pathname === "/index.html") return route.fulfill({ status: 200, contentType: "text/html", body: html });
     if (url.pathname === "/theme.css") return route.fulfill({ status: 200, contentType: "text/css", body: themeCss });
-    if (url.pathname === "/dist/webview.js") return file("dist/webview.js", "text/javascript");
-    if (url.pathname === "/media/chat.css") return file("media/chat.css", "text/css");
+    if (url.pathname === `/${served.script}`) return file(served.script, "text/javascript");
+    if (url.pathname === `/${served.style}`) return file(served.style, "text/css");
     return route.fulfill({ status: 404, body: "" });
   });
   // Anything else (a payload's remote image, a tracker) never leaves the machine.
@@ -153,6 +161,8 @@ export async function openChatPage(context: BrowserContext, options: PageOptions
       ),
     posted: () => page.evaluate(() => (window as unknown as { __posted: WebviewMessage[] }).__posted),
     state: () => page.evaluate(() => (window as unknown as { __state: unknown }).__state),
+    transcript: () => page.evaluate(readTranscript),
+    composer: () => page.evaluate(readComposer),
     async waitForPosted(predicate, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

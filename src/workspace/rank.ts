@@ -1,0 +1,116 @@
+/**
+ * The order in which files are offered to the token budget, highest first. It depends on paths, sizes in characters
+ * and text only, never on token counts, so that it can be decided before anything is tokenized:
+ *   1. pinned: open editors and files the question names (by path or file name);
+ *   2. the README and manifests at the root (when under 32 KiB): what a reader opens first, whatever the question;
+ *   3. the rest except large generated-looking files: by relevance to the question (question words in the path count
+ *      most, then their occurrences in the text, per length), weighed down for docs, tests and fixtures; then by what
+ *      a reader opens first (./readerPriority: README and manifests, entry points, source, docs and configuration,
+ *      tests, fixtures); then shallower first, smaller first, by path;
+ *   4. large generated-looking files (lock-like data, bundles, "@generated" headers, very long lines), smallest first.
+ */
+import { ReaderClass, readerClass } from "./readerPriority";
+
+export interface RankInput {
+  readonly path: string;
+  readonly text: string;
+  readonly bytes: number;
+}
+
+export type Tier = "pinned" | "ranked" | "generated";
+
+export interface RankedFile {
+  /** Index into the input list. */
+  readonly index: number;
+  readonly tier: Tier;
+}
+
+const LARGE_BYTES = 32 * 1024;
+/** How much a question's words count in each reader class: a matching test still beats unrelated source. */
+const CLASS_WEIGHT: Readonly<Record<ReaderClass, number>> = { 0: 1, 1: 1, 2: 1, 3: 0.6, 4: 0.5, 5: 0.25 };
+const STOP_WORDS = new Set(
+  "the and for are but not you all any can had her was one our out has his how its let may new now old see two way who did get use what when where which while with this that from into does file files code repo about there their them then than also just like some only".split(" "),
+);
+
+export interface RankOptions {
+  readonly question?: string;
+  readonly openFiles?: readonly string[];
+  /** 1 in a multi-root workspace (paths start with the folder's name), else 0. */
+  readonly rootSegments?: number;
+}
+
+export function rankFiles(files: readonly RankInput[], options: RankOptions): RankedFile[] {
+  const question = options.question ?? "";
+  const terms = questionTerms(question);
+  const keyed = files.map((file, index) => {
+    const pinned = isPinned(file.path, question, options.openFiles ?? []);
+    const cls = readerClass(file.path, options.rootSegments ?? 0);
+    const tier: Tier = pinned ? "pinned" : file.bytes > LARGE_BYTES && looksGenerated(file.path, file.text) ? "generated" : "ranked";
+    return {
+      index,
+      tier,
+      tierOrder: pinned ? 0 : tier === "generated" ? 3 : cls === ReaderClass.Orientation && file.bytes <= LARGE_BYTES ? 1 : 2,
+      score: tier === "ranked" ? relevance(file, terms) * CLASS_WEIGHT[cls] : 0,
+      cls,
+      depth: file.path.split("/").length,
+      length: file.text.length,
+      path: file.path,
+    };
+  });
+  keyed.sort(
+    (a, b) =>
+      a.tierOrder - b.tierOrder ||
+      b.score - a.score ||
+      a.cls - b.cls ||
+      a.depth - b.depth ||
+      a.length - b.length ||
+      (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
+  return keyed.map(({ index, tier }) => ({ index, tier }));
+}
+
+export function questionTerms(question: string): string[] {
+  const words = question
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .split(/[^a-z0-9]+/)
+    .filter((w) => w.length >= 3 && !STOP_WORDS.has(w));
+  return [...new Set(words)];
+}
+
+function isPinned(path: string, question: string, openFiles: readonly string[]): boolean {
+  // An entry may be a folder (longropeQa.alwaysInclude): every file under it is pinned.
+  if (openFiles.some((open) => open === path || path.endsWith(`/${open}`) || open.endsWith(`/${path}`) || path.startsWith(`${open}/`))) return true;
+  if (question === "") return false;
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return question.includes(path) || (name.includes(".") && new RegExp(`(^|[^\\w./-])${escapeRegExp(name)}\\b`).test(question));
+}
+
+function relevance(file: RankInput, terms: readonly string[]): number {
+  if (terms.length === 0) return 0;
+  const pathLower = file.path.toLowerCase();
+  const textLower = file.text.toLowerCase();
+  let score = 0;
+  for (const term of terms) {
+    if (pathLower.includes(term)) score += 5;
+    let hits = 0;
+    for (let i = textLower.indexOf(term); i !== -1 && hits < 50; i = textLower.indexOf(term, i + term.length)) hits++;
+    score += Math.log1p(hits);
+  }
+  // Per length, so that one huge file mentioning everything does not outrank focused ones (~3 characters a token).
+  return score / Math.log2(2 + file.text.length / 3);
+}
+
+export function looksGenerated(path: string, text: string): boolean {
+  if (/(\.min\.|\.bundle\.|[._-]generated\.|\.pb\.|_pb2\.py$|\.lock$|-lock\.|\.snap$)/i.test(path)) return true;
+  const head = text.slice(0, 1000).toLowerCase();
+  if (/@generated|auto-?generated|do not edit|generated by/.test(head)) return true;
+  const sample = text.slice(0, 200_000);
+  let lines = 1;
+  for (let i = sample.indexOf("\n"); i !== -1; i = sample.indexOf("\n", i + 1)) lines++;
+  return sample.length / lines > 300;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
