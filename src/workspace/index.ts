@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { RepoQaError, isAbortError } from "../util/errors";
 import { fitBudget, type BudgetChoice } from "./budget";
 import { collectRoot, type CollectResult } from "./collect";
-import { countLines, frameFile, renderHeader, renderTree } from "./format";
+import { DEFAULT_FORMAT, countLines, frameFile, renderFooter, renderHeader, renderTree } from "./format";
 import { GlobRules } from "./globRules";
 import { languageOf } from "./language";
 import { orderForCache } from "./order";
@@ -20,7 +20,7 @@ import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot
 
 export type * from "./types";
 export { toPackJson, renderPackReport, type PackJson } from "./report";
-export { INSTRUCTION, LINE_NUMBER_EVERY } from "./format";
+export { DEFAULT_FORMAT, INSTRUCTION, LINE_NUMBER_EVERY, type PromptFormat } from "./format";
 
 /** Forgets cached token counts and secret findings (benchmarks measuring a first pack). */
 export function clearPackCaches(): void {
@@ -81,7 +81,8 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   if (redacted.length === 0) throw emptyWorkspace(options.roots, excluded.length);
 
   const ordered = orderForCache(redacted, (r) => r.file);
-  const blocks = ordered.map(({ file }) => frameFile(file.path, file.text));
+  const format = { ...DEFAULT_FORMAT, ...options.format };
+  const blocks = ordered.map(({ file }) => frameFile(file.path, file.text, format.lineNumberEvery));
   const count = async (texts: readonly string[], onBatch: (tokens: number) => void = () => undefined) => {
     const counts = await countTokensCached(tokenCounter!, texts, signal, onBatch);
     if (!counts) throw new PackCancelled();
@@ -93,7 +94,7 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
   if (options.budgetTokens !== undefined) {
     const items = ordered.map(({ file }, i) => ({ ...file, tokens: blockTokens?.[i] ?? estimateTokens(blocks[i]!) }));
     const headerTokensOf = async (paths: readonly string[]) => {
-      const header = renderHeader(renderTree(paths));
+      const header = renderHeader(renderTree(paths), format) + renderFooter(format);
       return tokenCounter ? (await count([header]))[0]! : estimateTokens(header);
     };
     const choice = await chooseWithinBudget(items, options.budgetTokens, headerTokensOf, options);
@@ -103,12 +104,13 @@ async function runPack(options: PackOptions, stages: PackStages, excluded: Exclu
     if (kept.length === 0) throw budgetTooSmall(options.budgetTokens, items.reduce((min, item) => Math.min(min, item.tokens), Infinity));
   }
 
-  const header = renderHeader(renderTree(kept.map((i) => ordered[i]!.file.path)));
+  const header = renderHeader(renderTree(kept.map((i) => ordered[i]!.file.path)), format);
+  const footer = renderFooter(format);
   const included = kept.map((i) => toIncluded(ordered[i]!.file, ordered[i]!.redactions, blockTokens?.[i]));
-  const text = header + kept.map((i) => blocks[i]).join("");
+  const text = header + kept.map((i) => blocks[i]).join("") + footer;
   progress.done(included.length);
   if (!tokenCounter) return { text, included, excluded };
-  const totalTokens = (await count([header]))[0]! + kept.reduce((sum, i) => sum + blockTokens![i]!, 0);
+  const totalTokens = (await count([header + footer]))[0]! + kept.reduce((sum, i) => sum + blockTokens![i]!, 0);
   if (!options.measureFraming) return { text, included, excluded, totalTokens };
   const rawTokens = (await count(kept.map((i) => ordered[i]!.file.text))).reduce((a, b) => a + b, 0);
   return { text, included, excluded, totalTokens, framingTokens: totalTokens - rawTokens };

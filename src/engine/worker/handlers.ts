@@ -2,6 +2,7 @@
 import type { DownloadModelRequest, EngineRequest, EngineResults, LogFrame, ProgressFrame, StateCacheSettings } from "../protocol";
 import { loadModel, type LoadedModel } from "./modelLoader";
 import { PromptSession } from "./promptSession";
+import { DEFAULT_PROMPT_STYLE, chatWrapperFor } from "./promptStyle";
 import { StateStore } from "./stateStore";
 import { WorkerError, firstLine } from "./workerError";
 
@@ -63,8 +64,7 @@ async function ensureLoaded(
   const loaded = await loadModel(settings, (fraction) =>
     report.progress({ phase: "load", done: Math.round(fraction * 100), total: 100, unit: "bytes" }),
   );
-  const { resolveChatWrapper } = await import("node-llama-cpp");
-  const chatWrapper = resolveChatWrapper(loaded.model);
+  const chatWrapper = await chatWrapperFor(loaded.model, DEFAULT_PROMPT_STYLE.template);
   const store = stateCache ? await StateStore.open(stateCache.directory, stateCache.maxBytes) : undefined;
   report.log("info", `loaded ${loaded.info.name} (${loaded.info.architecture}, ${chatWrapper.wrapperName} template, ${loaded.threads} threads)`);
   current = { key, loaded, session: new PromptSession(loaded, chatWrapper, store) };

@@ -1,0 +1,40 @@
+/**
+ * How the engine puts the packed repo and the question to the model, and how it samples the answer. The defaults are
+ * what the answer-quality eval (bench/answer-quality, docs/answer-quality.md) measured best on SmolLM2-135M-Instruct.
+ */
+import type { ChatHistoryItem, ChatWrapper, LlamaModel } from "node-llama-cpp";
+import type { ChatTurn } from "../protocol";
+
+export interface PromptStyle {
+  /**
+   * "model": the GGUF's own Jinja chat template. "library": the node-llama-cpp wrapper it maps to; its ChatML wrapper
+   * always starts with BOS, and SmolLM2's BOS *is* `<|im_start|>`, so prompts began `<|im_start|><|im_start|>system`
+   * although the tokenizer says add_bos_token=false. Models without a template get the library's choice either way.
+   */
+  readonly template: "model" | "library";
+  /**
+   * "system": the packed repo is the system message. "user": it opens the first user message, before the question,
+   * and the template's own system prompt (SmolLM2: "You are a helpful AI assistant named SmolLM…") stays.
+   */
+  readonly repoIn: "system" | "user";
+  /** Repeat penalty on the last 64 generated tokens; 1 = none (greedy decoding as is). */
+  readonly repeatPenalty: number;
+}
+
+export const DEFAULT_PROMPT_STYLE: PromptStyle = { template: "library", repoIn: "system", repeatPenalty: 1 };
+
+export async function chatWrapperFor(model: LlamaModel, template: PromptStyle["template"]): Promise<ChatWrapper> {
+  const { resolveChatWrapper } = await import("node-llama-cpp");
+  const hasTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
+  if (template === "model" && hasTemplate) return resolveChatWrapper(model, { type: "jinjaTemplate", warningLogs: false });
+  return resolveChatWrapper(model);
+}
+
+/** The chat as the template sees it; in both layouts the repo text is a prefix no question changes. */
+export function buildHistory(repoContext: string, turns: readonly ChatTurn[], question: string, repoIn: PromptStyle["repoIn"] = DEFAULT_PROMPT_STYLE.repoIn): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = repoIn === "system" ? [{ type: "system", text: repoContext }] : [];
+  const opening = (text: string, index: number) => (repoIn === "user" && index === 0 ? `${repoContext}\n\n${text}` : text);
+  turns.forEach((turn, i) => history.push({ type: "user", text: opening(turn.question, i) }, { type: "model", response: [turn.answer] }));
+  history.push({ type: "user", text: opening(question, turns.length) }, { type: "model", response: [] });
+  return history;
+}
