@@ -85,7 +85,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const steps = seeds! * lengths.length * variants.length;
   const saveRecords = () => {
-    };
+    if (values.out) writeFileSync(values.out, JSON.stringify({ model: path.basename(modelPath), threads, maxTokens, seeds, lengths, needles, records }, null, 1) + "\n");
+  };
   let step = 0;
   try {
     for (let seed = 1; seed <= seeds!; seed++) {
