@@ -1,6 +1,6 @@
 // Answer quality on a real model (docs/answer-quality.md): needles in haystacks of real source code, packed by our
 // packer and answered through the engine's PromptSession.
-//   npm run eval:qa -- [--model smollm2|PATH] [--lengths 2000,4000,7000] [--seeds N] [--threads N] [--max-tokens N]
+//   npm run eval:qa -- [--model smollm2|PATH] [--lengths 2000,4000,7000] [--seeds N] [--first-seed N] [--threads N] [--max-tokens N]
 //                      [--variants all|a,b,…] [--variant-length N] [--needles all|one] [--no-controls] [--dry-run]
 //                      [--flash-attention on|off] [--out FILE] [--json]
 //   npm run eval:qa -- --report FILE [--variants …]   prints the tables of a saved --out file
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     model: { type: "string", default: "smollm2" },
     lengths: { type: "string", default: "2000,4000,7000" },
     seeds: { type: "string", default: "4" },
+    "first-seed": { type: "string", default: "1" },
     threads: { type: "string", default: "1" },
     "max-tokens": { type: "string", default: "64" },
     variants: { type: "string" },
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
   }
   const modelPath = isTestModelName(values.model!) ? await fetchTestModel(values.model!, { log: (l) => process.stderr.write(`${l}\n`) }) : path.resolve(values.model!);
   const [seeds] = wholeNumbers(values.seeds!, "--seeds");
+  const [firstSeed] = wholeNumbers(values["first-seed"]!, "--first-seed");
   const [threads] = wholeNumbers(values.threads!, "--threads");
   const [maxTokens] = wholeNumbers(values["max-tokens"]!, "--max-tokens");
   const lengths = values.variants ? wholeNumbers(values["variant-length"]!, "--variant-length") : wholeNumbers(values.lengths!, "--lengths");
@@ -89,7 +91,7 @@ async function main(): Promise<void> {
   };
   let step = 0;
   try {
-    for (let seed = 1; seed <= seeds!; seed++) {
+    for (let seed = firstSeed!; seed < firstSeed! + seeds!; seed++) {
       for (const length of lengths) {
         const random = seededRandom(seed * 100_003 + length);
         const haystack = buildHaystack(pool, random, fileTokensFor(length), makeNeedles(random, DEPTHS.length), DEPTHS, tokensOf);

@@ -22,6 +22,8 @@ const withStyle = (style: Partial<PromptStyle>) => ({ ...DEFAULT_PROMPT_STYLE, .
 export const VARIANTS: readonly Variant[] = [
   { name: "default", what: "the engine's defaults", ...base },
   { name: "penalty-1.1", what: "repeat penalty 1.1 on the last 64 generated tokens", ...base, style: withStyle({ repeatPenalty: 1.1 }) },
+  { name: "penalty-1.3", what: "repeat penalty 1.3 on the last 64 generated tokens", ...base, style: withStyle({ repeatPenalty: 1.3 }) },
+  { name: "greedy", what: "no repeat penalty", ...base, style: withStyle({ repeatPenalty: 1 }) },
   { name: "lines-every", what: "every line numbered", ...base, format: withFormat({ lineNumberEvery: 1 }) },
   { name: "lines-5th", what: "every 5th line numbered", ...base, format: withFormat({ lineNumberEvery: 5 }) },
   { name: "lines-none", what: "no line numbers", ...base, format: withFormat({ lineNumberEvery: 0 }) },
