@@ -33,7 +33,7 @@ export class EvalModel {
     const started = performance.now();
     const id = `eval-${++this.asked}`;
     const result = await session.ask(
-      { type: "ask", id, repoContext: repoText, question, maxTokens, repeatPenalty: style.repeatPenalty },
+      { type: "ask", id, repoContext: repoText, question, maxTokens, answer: style },
       new AbortController().signal,
       () => undefined,
       () => undefined,
@@ -41,7 +41,7 @@ export class EvalModel {
     return { text: result.text, promptTokens: result.promptTokens, reusedTokens: result.reusedTokens, generatedTokens: result.generatedTokens, ms: performance.now() - started };
   }
 
-  /** Sessions differ by template and layout only; the repeat penalty is per answer, so they share the cached repo. */
+  /** Sessions differ by template and layout only; the answer settings are per answer, so they share the cached repo. */
   private async sessionFor(style: PromptStyle): Promise<PromptSession> {
     const key = `${style.template}/${style.repoIn}`;
     if (this.session?.key === key) return this.session.value;

@@ -1,7 +1,7 @@
 // Answer quality on a real model (docs/answer-quality.md): needles in haystacks of real source code, packed by our
 // packer and answered through the engine's PromptSession.
 //   npm run eval:qa -- [--model smollm2|PATH] [--lengths 2000,4000,7000] [--seeds N] [--first-seed N] [--threads N] [--max-tokens N]
-//                      [--variants all|a,b,…] [--variant-length N] [--needles all|one] [--no-controls] [--dry-run]
+//                      [--variants all|a,b,…] [--variant-length N] [--needles all|one] [--no-controls | --only-controls] [--dry-run]
 //                      [--flash-attention on|off] [--out FILE] [--json]
 //   npm run eval:qa -- --report FILE [--variants …]   prints the tables of a saved --out file
 // Without --variants: the engine's defaults at every length, with the controls. With it: each variant against the
@@ -34,6 +34,7 @@ const { values } = parseArgs({
     needles: { type: "string", default: "all" },
     "flash-attention": { type: "string", default: "on" },
     "no-controls": { type: "boolean", default: false },
+    "only-controls": { type: "boolean", default: false },
     "dry-run": { type: "boolean", default: false },
     out: { type: "string" },
     report: { type: "string" },
@@ -102,14 +103,14 @@ async function main(): Promise<void> {
             process.stderr.write(`seed ${seed}, ${length}: ${haystack.files.length} files, ${packed.tokens} tokens, needles at slots ${haystack.needles.map((n) => n.slot).join(",")}\n`);
             continue;
           }
-          records.push(...(await runHaystack(ctx, haystack, needles)));
+          if (!values["only-controls"]) records.push(...(await runHaystack(ctx, haystack, needles)));
           if (!values["no-controls"] && length === lengths[0]) records.push(...(await runControls(ctx, haystack)));
           step++;
           saveRecords(); // after every step, so a run stopped early still leaves its paired results
           const elapsed = (performance.now() - started) / 1000;
-          const last = records.at(-1)!;
+          const last = [...records].reverse().find((r) => r.condition === "haystack");
           process.stderr.write(
-            `[${step}/${steps}] seed ${seed}, ${length} tokens (packed ${last.repoTokens}), ${variant.name}: ` +
+            `[${step}/${steps}] seed ${seed}, ${length} tokens (packed ${last?.repoTokens ?? "–"}), ${variant.name}: ` +
               `${(elapsed / 60).toFixed(1)} min so far, about ${((elapsed / step) * (steps - step) / 60).toFixed(1)} min left\n`,
           );
         }

@@ -71,7 +71,12 @@ function binomial(n: number, k: number): number {
 
 /** Each variant against the default on the same seeds, needles and questions: shares and discordant pairs. */
 export function variantTable(records: readonly AnswerRecord[], baseline: string): string {
-  const haystack = records.filter((r) => r.condition === "haystack");
+  const conditions = [...new Set(records.map((r) => r.condition))];
+  return conditions.map((c) => `${c}:\n\n${variantTableOf(records.filter((r) => r.condition === c), baseline)}`).join("\n\n");
+}
+
+function variantTableOf(records: readonly AnswerRecord[], baseline: string): string {
+  const haystack = records;
   const key = (r: AnswerRecord) => `${r.seed}/${r.length}/${r.depth}/${r.question}`;
   const base = new Map(haystack.filter((r) => r.variant === baseline).map((r) => [key(r), r]));
   const names = [...new Set(haystack.map((r) => r.variant))];

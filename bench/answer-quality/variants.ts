@@ -21,9 +21,11 @@ const withStyle = (style: Partial<PromptStyle>) => ({ ...DEFAULT_PROMPT_STYLE, .
 /** In an order where neighbours share their prompt (the answer settings), so the cached repo serves both. */
 export const VARIANTS: readonly Variant[] = [
   { name: "default", what: "the engine's defaults", ...base },
-  { name: "penalty-1.1", what: "repeat penalty 1.1 on the last 64 generated tokens", ...base, style: withStyle({ repeatPenalty: 1.1 }) },
-  { name: "penalty-1.3", what: "repeat penalty 1.3 on the last 64 generated tokens", ...base, style: withStyle({ repeatPenalty: 1.3 }) },
-  { name: "greedy", what: "no repeat penalty", ...base, style: withStyle({ repeatPenalty: 1 }) },
+  { name: "penalty-1.1", what: "repeat penalty 1.1 on the last 64 generated tokens", ...base, style: withStyle({ repeatPenalty: 1.1, penalise: "all" }) },
+  { name: "penalty-1.3", what: "repeat penalty 1.3 on the last 64 generated tokens", ...base, style: withStyle({ repeatPenalty: 1.3, penalise: "all" }) },
+  { name: "penalty-1.1-words", what: "repeat penalty 1.1 on generated tokens with a letter (digits, punctuation free)", ...base, style: withStyle({ repeatPenalty: 1.1, penalise: "words" }) },
+  { name: "greedy", what: "no repeat penalty", ...base, style: withStyle({ repeatPenalty: 1, dry: 0 }) },
+  { name: "dry-0.8", what: "DRY 0.8 (repeated sequences only) instead of the repeat penalty", ...base, style: withStyle({ repeatPenalty: 1, dry: 0.8 }) },
   { name: "lines-every", what: "every line numbered", ...base, format: withFormat({ lineNumberEvery: 1 }) },
   { name: "lines-5th", what: "every 5th line numbered", ...base, format: withFormat({ lineNumberEvery: 5 }) },
   { name: "lines-none", what: "no line numbers", ...base, format: withFormat({ lineNumberEvery: 0 }) },

@@ -13,7 +13,7 @@ import { saveRepoState, tryLoadRepoState } from "./savedState";
 import type { StateStore } from "./stateStore";
 import { rememberLongTexts } from "./rememberingTokenizer";
 import { WorkerError, firstLine } from "./workerError";
-import { DEFAULT_PROMPT_STYLE, buildHistory, type PromptStyle } from "./promptStyle";
+import { DEFAULT_PROMPT_STYLE, buildHistory, wordTokenFilter, type PromptStyle } from "./promptStyle";
 
 export { buildHistory } from "./promptStyle";
 
@@ -50,6 +50,7 @@ export class PromptSession {
    * special tokens, so the repo text is tokenized once, not for every question and probe.
    */
   private readonly tokenizer: Tokenizer;
+  private readonly wordTokens: (tokens: Token[]) => Token[];
 
   constructor(
     readonly loaded: LoadedModel,
@@ -58,6 +59,7 @@ export class PromptSession {
     private readonly style: PromptStyle = DEFAULT_PROMPT_STYLE,
   ) {
     this.tokenizer = rememberLongTexts(loaded.model.tokenizer);
+    this.wordTokens = wordTokenFilter(loaded.model);
   }
 
   async ingest(repoContext: string, maxTokens: number, signal: AbortSignal, onProgress: IngestProgress): Promise<IngestResult> {
@@ -77,8 +79,8 @@ export class PromptSession {
     };
   }
 
-  /** `repeatPenalty` overrides the style's for this answer (the eval compares answer settings on one cached repo). */
-  async ask(request: AskRequest & { readonly repeatPenalty?: number }, signal: AbortSignal, onProgress: IngestProgress, onText: (text: string) => void): Promise<AskResult> {
+  /** `answer` overrides the style's sampling for this answer (the eval compares answer settings on one cached repo). */
+  async ask(request: AskRequest & { readonly answer?: Pick<PromptStyle, "repeatPenalty" | "penalise" | "dry"> }, signal: AbortSignal, onProgress: IngestProgress, onText: (text: string) => void): Promise<AskResult> {
     const started = performance.now();
     const history = buildHistory(request.repoContext, request.history ?? [], request.question, this.style.repoIn);
     const prepared = await this.prepare(history, request.repoContext, request.maxTokens, "all-but-last", signal, onProgress);
@@ -87,14 +89,15 @@ export class PromptSession {
     const { LlamaChat } = await import("node-llama-cpp");
     const sequence = this.sequence!;
     const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
-    const penalty = request.repeatPenalty ?? this.style.repeatPenalty;
+    const { repeatPenalty: penalty, penalise, dry } = request.answer ?? this.style;
     let ttftMs = 0;
     let generatedTokens = 0;
     try {
       const response = await chat.generateResponse(history, {
         maxTokens: request.maxTokens,
         temperature: request.temperature ?? 0,
-        repeatPenalty: penalty === 1 ? false : { penalty, lastTokens: 64 },
+        repeatPenalty: penalty === 1 ? false : { penalty, lastTokens: 64, punishTokensFilter: penalise === "words" ? this.wordTokens : undefined },
+        dryRepeatPenalty: dry > 0 ? { strength: dry, lastTokens: 64 } : undefined,
         signal,
         stopOnAbortSignal: true,
         onToken: (tokens) => void (generatedTokens += tokens.length),

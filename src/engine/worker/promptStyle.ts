@@ -3,7 +3,7 @@
  * what the answer-quality eval (bench/answer-quality, docs/answer-quality.md) measured best on SmolLM2-135M-Instruct;
  * the other values are there for that eval to compare.
  */
-import type { ChatHistoryItem, ChatWrapper, LlamaModel } from "node-llama-cpp";
+import type { ChatHistoryItem, ChatWrapper, LlamaModel, Token } from "node-llama-cpp";
 import type { ChatTurn } from "../protocol";
 
 export interface PromptStyle {
@@ -24,15 +24,29 @@ export interface PromptStyle {
    * 8.4 s. 1.3 is too much: it forbids the second "-" of a string like "nimble-meadow-5305" (literals right 40% → 0%).
    */
   readonly repeatPenalty: number;
+  /** Which generated tokens the repeat penalty punishes: all, or only those with a letter (digits and punctuation may repeat). */
+  readonly penalise: "all" | "words";
+  /**
+   * DRY ("don't repeat yourself") strength, 0 = off: penalises continuing a token sequence the answer already holds
+   * (more than 2 tokens, last 64 generated tokens), so a loop stops while single repeated tokens stay free.
+   */
+  readonly dry: number;
 }
 
-export const DEFAULT_PROMPT_STYLE: PromptStyle = { template: "library", repoIn: "system", repeatPenalty: 1.1 };
+export const DEFAULT_PROMPT_STYLE: PromptStyle = { template: "library", repoIn: "system", repeatPenalty: 1.1, penalise: "all", dry: 0 };
 
 export async function chatWrapperFor(model: LlamaModel, template: PromptStyle["template"]): Promise<ChatWrapper> {
   const { resolveChatWrapper } = await import("node-llama-cpp");
   const hasTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
   if (template === "model" && hasTemplate) return resolveChatWrapper(model, { type: "jinjaTemplate", warningLogs: false });
   return resolveChatWrapper(model);
+}
+
+/** Keeps the tokens that contain a letter, remembering each token's answer (the filter runs for every generated token). */
+export function wordTokenFilter(model: Pick<LlamaModel, "detokenize">): (tokens: Token[]) => Token[] {
+  const isWord = new Map<Token, boolean>();
+  const word = (token: Token) => isWord.get(token) ?? isWord.set(token, /\p{L}/u.test(model.detokenize([token]))).get(token)!;
+  return (tokens) => tokens.filter(word);
 }
 
 /** The chat as the template sees it; in both layouts the repo text is a prefix no question changes. */

@@ -7,6 +7,7 @@ import type MochaType from "mocha";
 import { currentPhase, requestScreenshot, writeResults, type TestRecord } from "./exchange";
 import { mainPhaseSuites } from "./main.test";
 import { reopenPhaseSuites } from "./reopen.test";
+import { realAnswerSuite } from "./realAnswer.test";
 
 export async function run(): Promise<void> {
   // mocha stays external to the bundle: resolved from the repo's node_modules at run time.
@@ -20,7 +21,10 @@ export async function run(): Promise<void> {
     if (this.currentTest?.state === "failed") await requestScreenshot(`failed-${phase}-${++failedCount}`);
   });
   if (phase === "main") mainPhaseSuites();
-  else reopenPhaseSuites();
+  else {
+    reopenPhaseSuites();
+    realAnswerSuite(); // last: it switches the model, and the answers above are checked on the fast one
+  }
 
   const tests: TestRecord[] = [];
   const failures = await new Promise<number>((resolve) => {
