@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { RepoQaError, isAbortError } from "../util/errors";
 import { chooseWithinBudget } from "./budget";
 import { collectRoot, type CollectResult } from "./collect";
-import { countLines, renderHeader, renderTree } from "./format";
+import { DEFAULT_FORMAT, countLines, renderFooter, renderHeader, renderTree, type PromptFormat } from "./format";
 import { GlobRules } from "./globRules";
 import type { HashStore } from "./hashStore";
 import { languageOf } from "./language";
@@ -26,7 +26,7 @@ import type { ExcludedFile, IncludedFile, PackOptions, PackResult, WorkspaceRoot
 
 export type * from "./types";
 export { toPackJson, renderPackReport, type PackJson } from "./report";
-export { INSTRUCTION, LINE_NUMBER_EVERY } from "./format";
+export { DEFAULT_FORMAT, INSTRUCTION, LINE_NUMBER_EVERY, type PromptFormat } from "./format";
 
 /** Forgets what this process remembers of earlier packs (benchmarks measuring a first pack; the cache files stay). */
 export function clearPackCaches(): void {
@@ -80,14 +80,18 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   const counts = counter?.cacheKey ? await countStore(counter.cacheKey) : undefined;
   const findings = redact && !overrides.redactSecrets ? await findingsStore(SECRET_RULES_VERSION) : undefined;
   const redactStage = redact ? (overrides.redactSecrets ?? rememberedRedaction(findings)) : undefined;
-  const prepared = new PreparedFiles(read, { counter, counts, findings, redactStage, signal, onScanned: progress.scanned, onTokens: progress.tokens });
+  const format = { ...DEFAULT_FORMAT, ...options.format };
+  const prepared = new PreparedFiles(read, { lineNumberEvery: format.lineNumberEvery, counter, counts, findings, redactStage, signal, onScanned: progress.scanned, onTokens: progress.tokens });
   const ranked = rankFiles(read, { question: options.question, openFiles: options.openFiles, rootSegments: multiRoot ? 1 : 0 });
   const everyFile = ranked.map((r) => r.index);
   if (options.budgetTokens === undefined || options.countEveryFile) await prepared.prepare(everyFile);
 
   let keep = everyFile;
   if (options.budgetTokens !== undefined) {
-    const headerTokensOf = async (indices: readonly number[]) => (await prepared.countTexts([headerOf(read, indices)]))[0]!;
+    const headerTokensOf = async (indices: readonly number[]) => {
+      const { before, after } = headerOf(read, indices, format);
+      return (await prepared.countTexts([before + after]))[0]!;
+    };
     const choice = await chooseWithinBudget(ranked, options.budgetTokens, prepared, headerTokensOf);
     keep = [...choice.keep];
     const over = `over the budget of ${options.budgetTokens} tokens`;
@@ -96,13 +100,13 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   }
 
   const ordered = orderForCache(keep, (i) => read[i]!);
-  const header = headerOf(read, ordered);
+  const header = headerOf(read, ordered, format);
   const included = ordered.map((i) => toIncluded(read[i]!, prepared.redacted(i), counter ? prepared.exact(i) : undefined));
-  const text = header + ordered.map((i) => prepared.block(i)).join("");
+  const text = header.before + ordered.map((i) => prepared.block(i)).join("") + header.after;
   progress.done(included.length);
   let result: PackResult = { text, included, excluded };
   if (counter) {
-    const totalTokens = (await prepared.countTexts([header]))[0]! + ordered.reduce((sum, i) => sum + prepared.exact(i)!, 0);
+    const totalTokens = (await prepared.countTexts([header.before + header.after]))[0]! + ordered.reduce((sum, i) => sum + prepared.exact(i)!, 0);
     result = { ...result, totalTokens };
     if (options.measureFraming) {
       const rawTokens = (await prepared.countTexts(ordered.map((i) => prepared.text(i)))).reduce((a, b) => a + b, 0);
@@ -113,8 +117,9 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   return { ...result, work: { textsTokenized: prepared.tokenized, filesScanned: prepared.scanned } };
 }
 
-function headerOf(files: readonly TextFile[], indices: readonly number[]): string {
-  return renderHeader(renderTree(indices.map((i) => files[i]!.path)));
+/** The text around the files: the header (instruction and tree) and, with `instruction: "after"`, the footer. */
+function headerOf(files: readonly TextFile[], indices: readonly number[], format: PromptFormat): { readonly before: string; readonly after: string } {
+  return { before: renderHeader(renderTree(indices.map((i) => files[i]!.path)), format), after: renderFooter(format) };
 }
 
 /** Saves what this pack learned for the next pack or process (never fails the pack: see HashStore.save). */

@@ -24,6 +24,8 @@ const PIPELINE_CHARS = 1_000_000;
 export type RedactStage = (files: readonly TextFile[], signal?: AbortSignal, onUnit?: () => void) => Promise<RedactedFile[]>;
 
 export interface PrepareOptions {
+  /** See PromptFormat.lineNumberEvery. Default: LINE_NUMBER_EVERY. */
+  readonly lineNumberEvery?: number;
   readonly counter?: TokenCounter;
   /** Count cache of `counter`'s tokenizer (absent: counts live for this pack only). */
   readonly counts?: HashStore;
@@ -68,7 +70,7 @@ export class PreparedFiles {
   }
 
   block(i: number): string {
-    return this.blocks[i] ?? frameFile(this.files[i]!.path, this.redactedFile(i).file.text);
+    return this.blocks[i] ?? frameFile(this.files[i]!.path, this.redactedFile(i).file.text, this.options.lineNumberEvery);
   }
 
   /** File i's text as packed (secrets redacted); only after prepare(). */
@@ -103,7 +105,7 @@ export class PreparedFiles {
   }
 
   private async countSlice(slice: readonly number[]): Promise<void> {
-    const blocks = slice.map((i) => (this.blocks[i] ??= frameFile(this.files[i]!.path, this.redactedFile(i).file.text)));
+    const blocks = slice.map((i) => (this.blocks[i] ??= frameFile(this.files[i]!.path, this.redactedFile(i).file.text, this.options.lineNumberEvery)));
     const counts = await this.count(blocks, true);
     slice.forEach((i, j) => this.record(i, counts[j]!));
   }
