@@ -9,12 +9,18 @@ interface PlotInput {
   readonly lengths: readonly number[];
   readonly originalContext: number;
   readonly rows: readonly { method: string; length: number; ppl: number }[];
+  /** Default: the stories260K miniature's title. */
+  readonly title?: string;
+  /** Default: "evaluation length (tokens, log scale)". */
+  readonly xLabel?: string;
 }
 
 const colors: Record<string, string> = {
-  none: "#7f7f7f", pi: "#d62728", ntk: "#1f77b4", yarn: "#9467bd", longrope: "#2ca02c", "longrope+n̂": "#ff7f0e",
+  none: "#7f7f7f", pi: "#d62728", ntk: "#1f77b4", "ntk+attn": "#17becf", yarn: "#9467bd", longrope: "#2ca02c", "longrope+n̂": "#ff7f0e",
 };
-const labels: Record<string, string> = { none: "none", pi: "PI", ntk: "NTK", yarn: "YaRN", longrope: "LongRoPE", "longrope+n̂": "LongRoPE + n̂" };
+const labels: Record<string, string> = {
+  none: "none", pi: "PI", ntk: "NTK", "ntk+attn": "NTK + attn", yarn: "YaRN (llama.cpp)", longrope: "LongRoPE", "longrope+n̂": "LongRoPE + n̂",
+};
 const W = 760;
 const H = 460;
 const M = { left: 70, right: 170, top: 40, bottom: 56 };
@@ -30,7 +36,7 @@ export function plotSvg(input: PlotInput): string {
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${M.left}" y="24" font-size="15" font-weight="bold">stories260K, no fine-tuning: perplexity vs evaluation length (L_orig = ${input.originalContext})</text>`,
+    `<text x="${M.left}" y="24" font-size="15" font-weight="bold">${input.title ?? `stories260K, no fine-tuning: perplexity vs evaluation length (L_orig = ${input.originalContext})`}</text>`,
   ];
   for (const l of input.lengths) {
     parts.push(`<line x1="${x(l)}" x2="${x(l)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#e5e5e5"/>`);
@@ -41,7 +47,7 @@ export function plotSvg(input: PlotInput): string {
     parts.push(`<text x="${M.left - 8}" y="${y(t) + 4}" text-anchor="end">${t}</text>`);
   }
   parts.push(`<line x1="${x(input.originalContext)}" x2="${x(input.originalContext)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#555" stroke-dasharray="4 4"/>`);
-  parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 14}" text-anchor="middle">evaluation length (tokens, log scale)</text>`);
+  parts.push(`<text x="${(M.left + W - M.right) / 2}" y="${H - 14}" text-anchor="middle">${input.xLabel ?? "evaluation length (tokens, log scale)"}</text>`);
   parts.push(`<text transform="translate(18 ${H / 2 + 60}) rotate(-90)">perplexity (log scale)</text>`);
   const methods = Object.keys(colors).filter((m) => input.rows.some((r) => r.method === m));
   methods.forEach((m, i) => {

@@ -1,6 +1,9 @@
 /**
- * "LongRoPE QA: Extend model context…": searches LongRoPE factors on the user's own workspace (or takes a baseline
- * method), writes the extended model next to the original and offers to use it.
+ * "LongRoPE QA: Extend model context…": writes an extended copy next to the model. By default a model that ships long
+ * factors (Phi-4-mini, Llama-3.x) gets its own factors rescaled to the new ratio (seconds, no search); a search on the
+ * user's own workspace and the NTK / YaRN vectors are the other choices, all against the model's ORIGINAL window.
+ * The engine then picks the copy only for prompts the model's own window cannot hold (src/engine/modelChoice.ts), so
+ * short prompts keep the unstretched model.
  */
 import { existsSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -8,15 +11,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { readConfig, SECTION } from "../config";
-import { baselineFactorSet } from "../longrope/factors";
+import { baselineFactorSet, type RopeFactorSet } from "../longrope/factors";
 import type { FactorsFile } from "../longrope/factorsFile";
 import { describeExtendedModel, extendedModelPath, extendModel } from "../longrope/extend";
-import { readModelRopeInfo, type ModelRopeInfo } from "../longrope/modelShape";
+import { readModelRopeInfo, shipsLongFactors, type ModelRopeInfo } from "../longrope/modelShape";
 import { searchFactors } from "../longrope/factorSearch";
 import { packWorkspace } from "../workspace/index";
 import { describeError, isAbortError, RepoQaError } from "../util/errors";
 
-type Method = { readonly kind: "search"; readonly budgetSeconds: number } | { readonly kind: "ntk" | "yarn" };
+type Method =
+  | { readonly kind: "rescale" }
+  | { readonly kind: "search"; readonly budgetSeconds: number }
+  | { readonly kind: "ntk" | "yarn" };
 
 export function registerExtendModelCommand(
   context: vscode.ExtensionContext,
@@ -52,7 +58,7 @@ async function extendInteractively(context: vscode.ExtensionContext, log: vscode
   }
   const target = await pickTarget(info);
   if (!target) return;
-  const method = await pickMethod();
+  const method = await pickMethod(info);
   if (!method) return;
   const outPath = extendedModelPath(modelPath, target);
   if (existsSync(outPath)) {
@@ -64,17 +70,16 @@ async function extendInteractively(context: vscode.ExtensionContext, log: vscode
     async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
-      const factors: FactorsFile = method.kind === "search"
+      // Every factor vector is absolute against the model's original window (4,096 for Phi-4-mini, not 131,072).
+      const scale = target / info.originalContext;
+      const factors: FactorsFile | RopeFactorSet | undefined = method.kind === "search"
         ? await searchOnWorkspace(config.pack, modelPath, info, target, method.budgetSeconds, abort.signal, progress, log)
-        : baselineFactorSet(method.kind, target / info.contextLength, { ...info, originalContext: info.contextLength });
+        : method.kind === "rescale" ? undefined : baselineFactorSet(method.kind, scale, info);
       let lastPercent = -1;
       return extendModel({
-        modelPath, outPath, targetContext: target, originalContext: info.contextLength,
-        longFactors: factors.factors, method: factors.method, nHat: factors.nHat, attnFactor: factors.attnFactor,
-        source: method.kind === "search" ? searchedSource(factors, method.budgetSeconds) : "no search",
-        // Searched factors are what the search evaluated (written as they are); a baseline for a model that is already
-        // LongRoPE-extended (phi3 128k) stretches the model's own factors instead of replacing them.
-        relativeTo: method.kind !== "search" && info.originalContext < info.contextLength ? "model" : "base",
+        modelPath, outPath, targetContext: target, originalContext: info.originalContext,
+        longFactors: factors?.factors, method: factors?.method, attnFactor: factors?.attnFactor,
+        source: method.kind === "search" ? searchedSource(factors as FactorsFile, method.budgetSeconds) : method.kind === "rescale" ? undefined : "no search",
         signal: abort.signal,
         onProgress: ({ done, total }) => {
           const percent = Math.floor((done / Math.max(1, total)) * 100);
@@ -85,14 +90,18 @@ async function extendInteractively(context: vscode.ExtensionContext, log: vscode
     },
   );
   log.info(`Wrote ${outPath}: ${describeExtendedModel(sidecar)}`);
+  // The copy is used only when a prompt does not fit the model's own window; "Use" points the setting at the BASE
+  // model (never at the copy, which would stretch short prompts too).
+  const configured = config.engine.modelPath && path.resolve(config.engine.modelPath) === path.resolve(modelPath);
   const choice = await vscode.window.showInformationMessage(
-    `Wrote ${path.basename(outPath)} (${target.toLocaleString("en-US")} tokens, ${describeExtendedModel(sidecar)}).`,
-    "Use this model", "Reveal file",
+    `Wrote ${path.basename(outPath)} (${target.toLocaleString("en-US")} tokens, ${describeExtendedModel(sidecar)}). ` +
+    `Prompts longer than ${info.contextLength.toLocaleString("en-US")} tokens use it; shorter ones keep ${path.basename(modelPath)}.`,
+    ...(configured ? [] : [`Use ${path.basename(modelPath)} and its copy`]), "Reveal file",
   );
-  if (choice === "Use this model") {
-    await vscode.workspace.getConfiguration(SECTION).update("modelPath", outPath, vscode.ConfigurationTarget.Global);
-  } else if (choice === "Reveal file") {
+  if (choice === "Reveal file") {
     await vscode.commands.executeCommand("revealFileInOS", vscode.Uri.file(outPath));
+  } else if (choice) {
+    await vscode.workspace.getConfiguration(SECTION).update("modelPath", modelPath, vscode.ConfigurationTarget.Global);
   }
 }
 
@@ -110,7 +119,7 @@ async function searchOnWorkspace(
     await writeFile(textPath, packed.text);
     let reported = 0;
     return await searchFactors({
-      modelPath, textPath, targetContext: target, originalContext: info.contextLength, budgetSeconds, signal,
+      modelPath, textPath, targetContext: target, originalContext: info.originalContext, budgetSeconds, signal,
       log: (line) => log.debug(`search: ${line}`),
       onProgress: (p) => {
         if (p.phase === "samples") return progress.report({ message: "search: tokenizing the workspace" });
@@ -140,8 +149,11 @@ async function pickTarget(info: ModelRopeInfo): Promise<number | undefined> {
   return (await vscode.window.showQuickPick(items, { title: "Extend the context window to" }))?.value;
 }
 
-async function pickMethod(): Promise<Method | undefined> {
+async function pickMethod(info: ModelRopeInfo): Promise<Method | undefined> {
   const items: (vscode.QuickPickItem & { value: Method })[] = [
+    ...(shipsLongFactors(info)
+      ? [{ label: "Rescale the model's own LongRoPE factors", description: "recommended, no search, seconds", value: { kind: "rescale" } as const }]
+      : []),
     { label: "Search LongRoPE factors on this workspace", description: "2 minutes", value: { kind: "search", budgetSeconds: 120 } },
     { label: "Search LongRoPE factors on this workspace", description: "10 minutes, better factors", value: { kind: "search", budgetSeconds: 600 } },
     { label: "NTK-aware factors", description: "no search, seconds", value: { kind: "ntk" } },

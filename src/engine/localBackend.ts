@@ -28,6 +28,8 @@ export interface LocalBackendOptions {
 
 interface Loaded {
   readonly settings: LoadModelSettings;
+  /** The configured model file the loaded one stands for: itself, or the base of an extended copy. */
+  readonly basePath: string;
   readonly pid: number | undefined;
   readonly info: ModelInfo;
 }
@@ -56,10 +58,12 @@ export class LocalBackend implements EngineBackend {
   async target(config: RepoQaConfig, callbacks: BackendCallbacks): Promise<PackTarget> {
     const basePath = await this.basePath(config, callbacks);
     // Whatever is loaded with these settings (the base model, or an extended copy of it) tells the meter already.
-    let model = this.loaded && this.isLoaded(config.engine, this.loaded.info.modelPath) ? this.loaded.info : undefined;
+    // Only a model of this base counts: another configured file has another tokenizer (found with a switch back).
+    const loaded = this.loaded;
+    let model = loaded?.basePath === basePath && this.isLoaded(config.engine, loaded.info.modelPath) ? loaded.info : undefined;
     let baseContext = this.baseContexts.get(basePath);
     if (baseContext === undefined || !model) {
-      model = await this.load(config.engine, basePath, undefined, callbacks);
+      model = await this.load(config.engine, basePath, basePath, undefined, callbacks);
       baseContext = model.maxContextSize;
       this.baseContexts.set(basePath, baseContext);
     }
@@ -71,7 +75,7 @@ export class LocalBackend implements EngineBackend {
     const baseContext = this.baseContexts.get(basePath) ?? (await this.target(config, callbacks)).model.maxContextSize;
     const choice = await chooseModel(basePath, baseContext, neededTokens);
     if (this.isLoaded(config.engine, choice.modelPath) && this.loaded) return this.loaded.info;
-    return this.load(config.engine, choice.modelPath, choice.extension, callbacks);
+    return this.load(config.engine, basePath, choice.modelPath, choice.extension, callbacks);
   }
 
   /** The tokenizer of the loaded model, for counting only (no context): what the remote backend borrows. */
@@ -79,7 +83,7 @@ export class LocalBackend implements EngineBackend {
     const modelPath = await resolveModelPath({ modelPath: config.modelPath, storageDir: this.options.storageDir, host: this.host, signal: callbacks.signal });
     const settings: LoadModelSettings = { modelPath, threads: 1, gpu: "cpu", vocabOnly: true };
     const loaded = this.loaded;
-    const model = loaded && sameLoad(loaded.settings, settings) && loaded.pid === this.host.pid ? loaded.info : await this.loadSettings(settings, undefined, callbacks);
+    const model = loaded && sameLoad(loaded.settings, settings) && loaded.pid === this.host.pid ? loaded.info : await this.loadSettings(settings, modelPath, undefined, callbacks);
     return { model, counter: await this.tokenCounter() };
   }
 
@@ -142,16 +146,16 @@ export class LocalBackend implements EngineBackend {
     return !!loaded && loaded.pid !== undefined && loaded.pid === this.host.pid && sameLoad(loaded.settings, loadSettings(config, modelPath));
   }
 
-  private load(config: LocalEngineConfig, modelPath: string, extension: string | undefined, callbacks: BackendCallbacks): Promise<ModelInfo> {
-    return this.loadSettings(loadSettings(config, modelPath), extension, callbacks);
+  private load(config: LocalEngineConfig, basePath: string, modelPath: string, extension: string | undefined, callbacks: BackendCallbacks): Promise<ModelInfo> {
+    return this.loadSettings(loadSettings(config, modelPath), basePath, extension, callbacks);
   }
 
-  private async loadSettings(settings: LoadModelSettings, extension: string | undefined, callbacks: BackendCallbacks): Promise<ModelInfo> {
+  private async loadSettings(settings: LoadModelSettings, basePath: string, extension: string | undefined, callbacks: BackendCallbacks): Promise<ModelInfo> {
     callbacks.onStatus?.({ state: "loading", modelPath: settings.modelPath });
     const stateCache = await this.options.stateCache();
     const loaded = await this.host.request({ type: "loadModel", settings, stateCache }, { signal: callbacks.signal });
     const info = extension ? { ...loaded, ropeScaling: extension } : loaded;
-    this.loaded = { settings, pid: this.host.pid, info };
+    this.loaded = { settings, basePath, pid: this.host.pid, info };
     return info;
   }
 

@@ -22,7 +22,7 @@ const commands = new Map<string, CommandEntry>([
     run: runFactorsCommand,
   }],
   ["extend", {
-    usage: "extend --model M --factors F.json [--short-factors F2.json] --target-context N --out PATH [--original-context L] [--attn-factor A] [--relative-to-model]",
+    usage: "extend --model M --target-context N --out PATH [--factors F.json (default: the model's own long factors, rescaled)] [--short-factors F2.json] [--original-context L] [--attn-factor A]",
     run: runExtendCommand,
   }],
   ["eval", { usage: evalUsage, run: runEvalCommand }],

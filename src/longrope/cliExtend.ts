@@ -1,9 +1,13 @@
-/** `longrope extend`: writes an extended copy of a GGUF model with given factors. */
+/**
+ * `longrope extend`: writes an extended copy of a GGUF model, with given factors or (without --factors) the model's
+ * own long factors rescaled to the new ratio.
+ */
 import { parseArgs } from "node:util";
 import { RepoQaError } from "../util/errors";
 import { describeExtendedModel, extendModel } from "./extend";
 import { readFactorsFile } from "./factorsFile";
-import { readModelRopeInfo } from "./modelShape";
+import { wholeNumber } from "../util/args";
+import { requireModel } from "./commandSupport";
 
 export async function runExtendCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -16,38 +20,38 @@ export async function runExtendCommand(args: string[]): Promise<number> {
       "original-context": { type: "string" },
       "attn-factor": { type: "string" },
       out: { type: "string" },
-      "relative-to-model": { type: "boolean" },
       json: { type: "boolean" },
     },
   });
-  if (!values.model || !values.factors || !values.out) {
-    throw new RepoQaError("extend needs --model, --factors and --out.", "bad-input");
+  if (!values.model || !values.out) {
+    throw new RepoQaError("extend needs --model and --out (and --factors for a model that ships no long factors).", "bad-input");
   }
   const targetContext = Number(values["target-context"]);
   if (!(Number.isInteger(targetContext) && targetContext > 0)) {
     throw new RepoQaError("--target-context must be a positive whole number of tokens.", "bad-input");
   }
-  const long = await readFactorsFile(values.factors);
+  const modelPath = requireModel(values.model);
+  const long = values.factors ? await readFactorsFile(values.factors) : undefined;
   const short = values["short-factors"] ? await readFactorsFile(values["short-factors"]) : undefined;
-  const info = await readModelRopeInfo(values.model);
-  const originalContext = values["original-context"] ? Number(values["original-context"]) : long.originalContext ?? info.originalContext;
+  const originalContext = values["original-context"] ? wholeNumber(values["original-context"], "--original-context") : long?.originalContext;
   const controller = new AbortController();
   const onSignal = () => controller.abort();
   process.once("SIGINT", onSignal);
+  if (long?.nHat) {
+    process.stderr.write(`Note: ${values.factors} was searched with n̂ = ${long.nHat}; the copy runs without it (llama.cpp has no n̂, and on the models measured it did not help: docs/longrope.md).\n`);
+  }
   let lastPercent = -1;
   try {
     const sidecar = await extendModel({
-      modelPath: values.model,
+      modelPath,
       outPath: values.out,
-      longFactors: long.factors,
+      longFactors: long?.factors,
       shortFactors: short?.factors,
       targetContext,
       originalContext,
       attnFactor: values["attn-factor"] ? Number(values["attn-factor"]) : undefined,
-      relativeTo: values["relative-to-model"] ? "model" : "base",
-      method: long.method,
-      nHat: long.nHat,
-      source: long.source,
+      method: long?.method,
+      source: long?.source,
       signal: controller.signal,
       onProgress: ({ done, total }) => {
         const percent = total > 0 ? Math.floor((done / total) * 100) : 100;

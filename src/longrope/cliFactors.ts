@@ -4,6 +4,7 @@ import { RepoQaError } from "../util/errors";
 import { baselineFactorSet, type RopeFactorSet, type RopeMethod } from "./factors";
 import { readFactorsFile } from "./factorsFile";
 import { readModelRopeInfo } from "./modelShape";
+import { requireModel } from "./commandSupport";
 
 const methods: readonly RopeMethod[] = ["pi", "ntk", "yarn", "longrope"];
 
@@ -23,9 +24,8 @@ export async function runFactorsCommand(args: string[]): Promise<number> {
   if (!methods.includes(method)) throw new RepoQaError(`--method must be one of ${methods.join(", ")}.`, "bad-input");
   const scale = Number(values.scale);
   if (!(scale >= 1)) throw new RepoQaError("--scale must be a number ≥ 1 (target context ÷ original context).", "bad-input");
-  if (!values.model) throw new RepoQaError("--model must name a GGUF file.", "bad-input");
-  const info = await readModelRopeInfo(values.model);
-  const originalContext = values["original-context"] ? Number(values["original-context"]) : info.contextLength;
+  const info = await readModelRopeInfo(requireModel(values.model));
+  const originalContext = values["original-context"] ? Number(values["original-context"]) : info.originalContext;
   if (!(Number.isInteger(originalContext) && originalContext > 0)) {
     throw new RepoQaError("--original-context must be a positive whole number of tokens.", "bad-input");
   }

@@ -1,8 +1,10 @@
 /** What `longrope eval` and `longrope search` share: sample options, the worker's lifetime, Ctrl-C, number flags. */
+import { existsSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { RepoQaError } from "../util/errors";
 import { wholeNumber } from "../util/args";
+import { findTestModel, isTestModelName } from "../engine/testModels";
 import { generatedSamples, textSamples, type SampleSet } from "./corpus";
 import { PplWorker } from "./pplWorker";
 
@@ -23,8 +25,14 @@ export const sampleUsage = "[--seed N (default 1)] [--threads N] [--gpu cpu|auto
 
 export { wholeNumber };
 
+/** `--model`: a GGUF file, or the name of a test model (`smollm2`, `stories260K`, …) found where fetch-models puts it. */
 export function requireModel(value: string | undefined): string {
   if (!value) throw new RepoQaError("--model must name a GGUF file.", "bad-input");
+  if (isTestModelName(value) && !existsSync(value)) {
+    const found = findTestModel(value);
+    if (!found) throw new RepoQaError(`The test model ${value} is not on this machine; run "node --import tsx scripts/fetch-models.ts".`, "model-not-found");
+    return found;
+  }
   return path.resolve(value);
 }
 

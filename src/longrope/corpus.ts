@@ -140,7 +140,9 @@ export async function textSamples(o: TextSamplesOptions): Promise<SampleSet> {
   };
   const search = cut(0, half, o.searchCount);
   const evaluation = cut(half, tokens.length, o.evalCount);
-  if (search.length < o.searchCount || evaluation.length < o.evalCount) {
+  // A search alone (the VS Code command on a small workspace) takes as many documents as the text holds, at least one.
+  const enough = o.evalCount === 0 ? search.length >= 1 : search.length >= o.searchCount && evaluation.length >= o.evalCount;
+  if (!enough) {
     const needed = (o.evalCount === 0 ? 1 : 2) * Math.max(o.searchCount, o.evalCount) * window;
     throw new RepoQaError(`${o.textPath} has ${tokens.length} tokens; ${needed} are needed for ${o.searchCount} search and ${o.evalCount} evaluation samples of ${o.sampleTokens} tokens. Give more text or shorter lengths.`, "bad-input");
   }

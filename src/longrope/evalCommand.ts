@@ -8,11 +8,11 @@ import { RepoQaError } from "../util/errors";
 import { defaultThreads, loadSamples, requireModel, sampleOptions, sampleUsage, wholeNumber, withWorker } from "./commandSupport";
 import { readFactorsFile, type FactorsFile } from "./factorsFile";
 import { readModelRopeInfo } from "./modelShape";
-import { evalMethods, measurePerplexity, methodVariant, scoredWindow, type EvalMethod, type LongropeFactors } from "./perplexity";
+import { evalMethods, measurePerplexity, methodVariant, scoringStride, type EvalMethod, type LongropeFactors } from "./perplexity";
 import { searchLongropeFactors } from "./search/longropeSearch";
 
 export const evalUsage =
-  `eval --model M --methods none,pi,ntk,yarn,longrope --lengths 512,2048,4096 [--original-context L] [--scale S] [--factors F.json] [--n-hat auto|N] [--search-budget SECONDS (default 120)] [--samples N (default 3)] [--json] ${sampleUsage}`;
+  `eval --model M --methods none,pi,ntk,ntk+attn,yarn,longrope --lengths 512,2048,4096 [--original-context L] [--scale S] [--factors F.json] [--n-hat auto|N] [--search-budget SECONDS (default 120)] [--samples N (default 3)] [--json] ${sampleUsage}`;
 
 export interface EvalRow {
   readonly method: EvalMethod;
@@ -52,7 +52,7 @@ export async function runEvalCommand(args: string[]): Promise<number> {
   const budget = Number(values["search-budget"] ?? 120);
   const nHat = values["n-hat"] === undefined ? 0 : values["n-hat"] === "auto" ? "auto" : wholeNumber(values["n-hat"], "--n-hat");
   const seed = wholeNumber(values.seed, "--seed", 1);
-  const scoreLast = await scoredWindow(modelPath);
+  const scoreEvery = await scoringStride(modelPath);
   const rows: EvalRow[] = [];
   const source = await withWorker(values.gpu, async (worker, signal) => {
     const samples = await loadSamples({
@@ -69,12 +69,12 @@ export async function runEvalCommand(args: string[]): Promise<number> {
         else if (method === "longrope" && scale > 1) {
           process.stderr.write(`searching LongRoPE factors for ${length} tokens (${budget} s)…\n`);
           longrope = await searchLongropeFactors({
-            worker, modelPath, targetLength: length, originalContext, nHat, samples: samples.search, seed, threads, signal, scoreLast,
+            worker, modelPath, targetLength: length, originalContext, nHat, samples: samples.search, seed, threads, signal, scoreEvery,
             samplesLabel: `${samples.search.length} search sample(s)`, budgetSeconds: budget,
           });
         }
         const variant = methodVariant(longrope ? method : method === "longrope" ? "none" : method, scale, info, originalContext, longrope);
-        const result = await measurePerplexity(worker, modelPath, variant, evalSamples, { threads, scoreLast, signal });
+        const result = await measurePerplexity(worker, modelPath, variant, evalSamples, { threads, scoreEvery, signal });
         rows.push({ method, length, ppl: result.ppl, scale, nHat: longrope?.nHat, factors: longrope?.factors, seconds: result.seconds });
         process.stderr.write(`${String(length).padStart(6)}  ${variant.label.padEnd(24)} ppl ${result.ppl.toFixed(4)}  (${result.seconds.toFixed(1)} s)\n`);
       }
@@ -82,7 +82,7 @@ export async function runEvalCommand(args: string[]): Promise<number> {
     return samples.source;
   });
   if (values.json) {
-    process.stdout.write(JSON.stringify({ results: rows, samples: source, scoredPositions: scoreLast ?? "all", originalContext }) + "\n");
+    process.stdout.write(JSON.stringify({ results: rows, samples: source, scoredEvery: scoreEvery, originalContext }) + "\n");
   } else {
     process.stdout.write(formatTable(rows, lengths, methods));
   }

@@ -1,37 +1,36 @@
 /**
  * Writes a LongRoPE-extended copy of a GGUF model: per-pair factors as `rope_freqs` (llama, one set) or as
  * `rope_factors_long` / `rope_factors_short` with scaling type `longrope` (phi3, or llama with a short set), plus the
- * context length, original context and attention factor. A sidecar `<out>.longrope.json` says what was written, so the
- * engine can find the copy and tell the user which factors it runs.
+ * context length, original context and attention factor. Factors are absolute against the model's ORIGINAL window
+ * (phi3: 4,096 for Phi-4-mini, not its 131,072), so a model that already ships long factors is extended from them:
+ * without given factors, its own are rescaled to the new ratio by the paper's rule. A sidecar `<out>.longrope.json`
+ * says what was written, so the engine can find the copy and tell the user which factors it runs.
  */
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { RepoQaError } from "../util/errors";
-import { attentionScale, type RopeMethod } from "./factors";
-import {
-  gguf, metadataNumber, metadataString, patchGguf, readF32Tensor, readGgufHeader, type GgufHeader, type GgufPatch, type GgufValue,
-} from "./gguf/index";
+import { attentionScale, rescaleFactors, type RopeMethod } from "./factors";
+import { gguf, patchGguf, readGgufHeader, type GgufPatch, type GgufValue } from "./gguf/index";
+import { readModelRopeInfo, shippedScale, shipsLongFactors, type ModelRopeInfo } from "./modelShape";
 
 export interface ExtendModelOptions {
   readonly modelPath: string;
   readonly outPath: string;
-  /** One λ per RoPE pair, used beyond `originalContext` (or always, for llama without short factors). */
-  readonly longFactors: readonly number[];
-  /** Used when the configured context is at most `originalContext`. Default: kept from the model, else all ones. */
+  /**
+   * One λ per RoPE pair against the original window, used beyond it (or always, for llama without short factors).
+   * Default: the model's own long factors rescaled to the new ratio, λ' = 1 + (λ − 1)(s' − 1)/(s − 1); a model
+   * without long factors needs them given.
+   */
+  readonly longFactors?: readonly number[];
+  /** Used when the configured context is at most the original window. Default: kept from the model, else all ones. */
   readonly shortFactors?: readonly number[];
   readonly targetContext: number;
-  readonly originalContext: number;
-  /** Default: sqrt(1 + ln s / ln L_orig), with s and L_orig of the written model. */
+  /** Default: the model's original window (`ModelRopeInfo.originalContext`). */
+  readonly originalContext?: number;
+  /** Default: sqrt(1 + ln s' / ln L_orig) with s' = target ÷ original context. */
   readonly attnFactor?: number;
-  /**
-   * "model": the factors extend the model's current long factors (progressive extension of a LongRoPE model, e.g. a
-   * 128k phi3 to 256k): each written λ is the product of both, and the model's own original context (the long/short
-   * switch) is kept. Default "base": the factors are relative to the trained RoPE and replace whatever was there.
-   */
-  readonly relativeTo?: "base" | "model";
   /** Default: "longrope". */
   readonly method?: RopeMethod;
-  readonly nHat?: number;
   /** Where the factors come from, shown to the user, e.g. "searched on 6 samples of my-repo". */
   readonly source?: string;
   readonly signal?: AbortSignal;
@@ -46,11 +45,15 @@ export interface ExtendedModelSidecar {
   readonly sourceModelBytes: number;
   readonly architecture: string;
   readonly method: RopeMethod;
+  /** s' = target context ÷ original context. */
   readonly scale: number;
   readonly targetContext: number;
   readonly originalContext: number;
+  /** How the original window was found (see `ModelRopeInfo.originalContextFrom`), or "given". */
+  readonly originalContextFrom: ModelRopeInfo["originalContextFrom"] | "given";
   readonly attnFactor: number;
-  readonly nHat?: number;
+  /** Set when the long factors are the model's own rescaled: the ratio they were made for. */
+  readonly rescaledFromScale?: number;
   readonly source?: string;
   /** Which GGUF tensors carry the factors. */
   readonly storage: "rope_freqs" | "rope_factors_long/short";
@@ -69,39 +72,34 @@ export interface ExtendedModel {
 export const sidecarSuffix = ".longrope.json";
 
 export async function extendModel(options: ExtendModelOptions): Promise<ExtendedModelSidecar> {
-  const { modelPath, outPath, targetContext, originalContext } = options;
-  const header = await readGgufHeader(modelPath);
-  const arch = metadataString(header, "general.architecture") ?? "";
+  const { modelPath, outPath, targetContext } = options;
+  const info = await readModelRopeInfo(modelPath);
+  const arch = info.architecture;
   if (arch !== "llama" && arch !== "phi3") {
     throw new RepoQaError(`${modelPath} has architecture "${arch}"; LongRoPE extension supports llama and phi3 models only.`, "bad-input");
   }
-  const dims = metadataNumber(header, `${arch}.rope.dimension_count`) ??
-    (metadataNumber(header, `${arch}.embedding_length`) ?? 0) / (metadataNumber(header, `${arch}.attention.head_count`) ?? 1);
-  checkFactors(options.longFactors, dims / 2, "long");
-  if (options.shortFactors) checkFactors(options.shortFactors, dims / 2, "short");
+  const originalContext = options.originalContext ?? info.originalContext;
   if (!(targetContext > 0 && originalContext > 0 && Number.isInteger(targetContext) && Number.isInteger(originalContext))) {
     throw new RepoQaError("Target and original context must be positive whole numbers of tokens.", "bad-input");
   }
+  const pairs = info.dimensionCount / 2;
   const scale = targetContext / originalContext;
-  const current = options.relativeTo === "model" ? await currentLongFactors(modelPath, header, arch) : undefined;
-  const longFactors = options.longFactors.map((f, i) => f * (current?.factors?.[i] ?? 1));
-  // The written model's own L_orig: where llama.cpp switches from short to long factors.
-  const writtenOriginal = current?.originalContext ?? originalContext;
-  const attnFactor = options.attnFactor ?? attentionScale(targetContext / writtenOriginal, writtenOriginal);
-  const useLongrope = arch === "phi3" || options.shortFactors !== undefined || current?.storage === "rope_factors_long/short";
-  const hasShort = header.tensors.some((t) => t.name === "rope_factors_short.weight");
-  const tensors: Record<string, Float32Array> = {};
-  if (useLongrope) {
-    tensors["rope_factors_long.weight"] = Float32Array.from(longFactors);
-    if (options.shortFactors) tensors["rope_factors_short.weight"] = Float32Array.from(options.shortFactors);
-    else if (!hasShort) tensors["rope_factors_short.weight"] = new Float32Array(dims / 2).fill(1);
-  } else {
-    tensors["rope_freqs.weight"] = Float32Array.from(longFactors);
-  }
+  const rescaled = options.longFactors ? undefined : ownFactorsRescaled(info, modelPath, originalContext, scale);
+  const longFactors = options.longFactors ?? rescaled!.factors;
+  checkFactors(longFactors, pairs, "long");
+  if (options.shortFactors) checkFactors(options.shortFactors, pairs, "short");
+  const attnFactor = options.attnFactor ?? attentionScale(scale, originalContext);
+  const header = await readGgufHeader(modelPath);
+  const useLongrope = arch === "phi3" || options.shortFactors !== undefined || info.factorStorage === "rope_factors_long/short";
+  const shortFactors = useLongrope ? options.shortFactors ?? info.shortFactors ?? new Array<number>(pairs).fill(1) : undefined;
+  const tensors: Record<string, Float32Array> = useLongrope
+    ? { "rope_factors_long.weight": Float32Array.from(longFactors), "rope_factors_short.weight": Float32Array.from(shortFactors!) }
+    : { "rope_freqs.weight": Float32Array.from(longFactors) };
   const metadata: Record<string, GgufValue> = {
     [`${arch}.context_length`]: gguf.u32(targetContext),
     [`${arch}.rope.scaling.type`]: gguf.string(useLongrope ? "longrope" : "none"),
-    [`${arch}.rope.scaling.original_context_length`]: gguf.u32(writtenOriginal),
+    // Always written, so that a later extension of this copy knows what the factors are relative to.
+    [`${arch}.rope.scaling.original_context_length`]: gguf.u32(originalContext),
     [`${arch}.rope.scaling.attn_factor`]: gguf.f32(attnFactor),
   };
   await patchGguf(modelPath, outPath, {
@@ -124,12 +122,13 @@ export async function extendModel(options: ExtendModelOptions): Promise<Extended
     scale,
     targetContext,
     originalContext,
+    originalContextFrom: options.originalContext !== undefined ? "given" : info.originalContextFrom,
     attnFactor,
-    ...(options.nHat !== undefined ? { nHat: options.nHat } : {}),
-    ...(options.source !== undefined ? { source: options.source } : {}),
+    ...(rescaled ? { rescaledFromScale: rescaled.fromScale } : {}),
+    ...(options.source !== undefined ? { source: options.source } : rescaled ? { source: `the model's own factors rescaled from ×${+rescaled.fromScale.toFixed(2)}` } : {}),
     storage: useLongrope ? "rope_factors_long/short" : "rope_freqs",
     longFactors: [...longFactors],
-    ...(options.shortFactors ? { shortFactors: [...options.shortFactors] } : {}),
+    ...(shortFactors ? { shortFactors: [...shortFactors] } : {}),
     createdAt: new Date().toISOString(),
   };
   try {
@@ -141,15 +140,16 @@ export async function extendModel(options: ExtendModelOptions): Promise<Extended
   return sidecar;
 }
 
-async function currentLongFactors(modelPath: string, header: GgufHeader, arch: string) {
-  for (const [name, storage] of [["rope_factors_long.weight", "rope_factors_long/short"], ["rope_freqs.weight", "rope_freqs"]] as const) {
-    const factors = await readF32Tensor(modelPath, header, name);
-    if (factors) {
-      const originalContext = metadataNumber(header, `${arch}.rope.scaling.original_context_length`) ?? metadataNumber(header, `${arch}.context_length`)!;
-      return { factors, storage, originalContext };
-    }
+/** The model's own long factors rescaled from the ratio they were made for to `scale` (both against `originalContext`). */
+function ownFactorsRescaled(info: ModelRopeInfo, modelPath: string, originalContext: number, scale: number) {
+  if (!shipsLongFactors(info)) {
+    throw new RepoQaError(`${path.basename(modelPath)} ships no long RoPE factors to rescale; pass --factors (from "longrope search" or "longrope factors --json").`, "bad-input");
   }
-  return { factors: undefined, storage: undefined, originalContext: undefined };
+  const fromScale = info.contextLength / originalContext;
+  if (!(fromScale > 1) || scale <= fromScale) {
+    throw new RepoQaError(`${path.basename(modelPath)} already covers ${info.contextLength} tokens (×${+shippedScale(info).toFixed(2)} of its ${originalContext}); choose a target context above ${info.contextLength}.`, "bad-input");
+  }
+  return { factors: rescaleFactors(info.longFactors!, fromScale, scale), fromScale };
 }
 
 function checkFactors(factors: readonly number[], pairs: number, which: string): void {
@@ -168,8 +168,7 @@ export function extendedModelPath(modelPath: string, targetContext: number): str
 export function describeExtendedModel(sidecar: ExtendedModelSidecar): string {
   const name = sidecar.method === "longrope" ? "LongRoPE" : sidecar.method.toUpperCase();
   const scale = Number(sidecar.scale.toFixed(2));
-  const nHat = sidecar.nHat ? `, n̂ = ${sidecar.nHat}` : "";
-  return `${name} ×${scale} factors${nHat}${sidecar.source ? `, ${sidecar.source}` : ""}`;
+  return `${name} ×${scale} factors${sidecar.source ? `, ${sidecar.source}` : ""}`;
 }
 
 /**

@@ -3,7 +3,7 @@
  * each perplexity in the LongRoPE worker process (a native crash there becomes a `worker-crashed` error, never the
  * editor's). Progress comes as typed values from the search, not as lines read back from a child's stderr.
  */
-import { scoredWindow } from "./perplexity";
+import { scoringStride } from "./perplexity";
 import { textSamples } from "./corpus";
 import { defaultThreads } from "./commandSupport";
 import { PplWorker } from "./pplWorker";
@@ -39,7 +39,7 @@ export async function searchFactors(o: FactorSearchOptions): Promise<SearchedFac
     const factors = await searchLongropeFactors({
       worker, modelPath: o.modelPath, targetLength: o.targetContext, originalContext: o.originalContext, nHat: 0,
       samples: samples.search, samplesLabel: `${samples.search.length} sample(s) of ${samples.source}`, seed: 1, threads,
-      budgetSeconds: o.budgetSeconds, scoreLast: await scoredWindow(o.modelPath), signal: o.signal,
+      budgetSeconds: o.budgetSeconds, scoreEvery: await scoringStride(o.modelPath), signal: o.signal,
       onProgress: (p) => o.onProgress?.({ phase: "search", iteration: p.iteration, iterations: p.iterations, evaluations: p.evaluations, ...(p.best ? { bestPpl: p.best.fitness } : {}) }),
     });
     // The search answers a cancel with its best so far; this command keeps nothing from a cancelled run.

@@ -13,7 +13,10 @@ export interface RopeFactorSet {
   readonly scale: number;
   /** One λ per RoPE pair, non-decreasing. */
   readonly factors: number[];
-  /** Leading positions kept un-interpolated (LongRoPE n̂); llama.cpp cannot apply it inside the model. */
+  /**
+   * Leading positions kept un-interpolated (LongRoPE n̂): measured by `search`/`eval` through a saved KV state, never
+   * written into an extended copy (llama.cpp cannot apply it; docs/longrope.md says why the product goes without it).
+   */
   readonly nHat?: number;
   readonly originalContext: number;
   /** Multiplies cos/sin (`<arch>.rope.scaling.attn_factor`). */
@@ -56,9 +59,10 @@ export function ntkFactors(scale: number, pairs: number, dimensionCount: number)
 }
 
 /**
- * YaRN "NTK-by-parts": r_i = L_orig / wavelength_i counts rotations of pair i within the original context. Pairs
- * with r > β_fast keep λ = 1, pairs with r < β_slow get λ = s, and in between the frequency blends linearly:
- * θ'_i = (1 − γ)·θ_i/s + γ·θ_i with γ = (r − β_slow)/(β_fast − β_slow), i.e. λ_i = 1 / ((1 − γ)/s + γ).
+ * YaRN "NTK-by-parts" with the YaRN paper's ramp: r_i = L_orig / wavelength_i counts rotations of pair i within the
+ * original context. Pairs with r > β_fast keep λ = 1, pairs with r < β_slow get λ = s, and in between the frequency
+ * blends linearly IN r: θ'_i = (1 − γ)·θ_i/s + γ·θ_i with γ = (r − β_slow)/(β_fast − β_slow), i.e.
+ * λ_i = 1 / ((1 − γ)/s + γ). llama.cpp's YaRN ramps in the pair index instead (`yarnLlamaCppFactors`).
  */
 export function yarnFactors(scale: number, pairs: number, options: YarnOptions): number[] {
   checkScale(scale);
@@ -73,13 +77,47 @@ export function yarnFactors(scale: number, pairs: number, options: YarnOptions):
   });
 }
 
+/**
+ * YaRN as llama.cpp (ggml `rope_yarn`) computes it: the same blend, but γ is linear in the PAIR INDEX i (so in
+ * log r), between the fractional pair indices where r = β_fast and r = β_slow, rounded outwards (floor, ceil) as
+ * `ggml_rope_yarn_corr_dims` does. SmolLM2 (d = 64, base 1e5) from L = 2048 at s = 4: both keep pairs 0–6 and
+ * fully interpolate pairs 17 and up, but pair 12 gets λ = 1.69 here and 3.02 from the paper's ramp.
+ */
+export function yarnLlamaCppFactors(scale: number, pairs: number, options: YarnOptions): number[] {
+  checkScale(scale);
+  const { base, dimensionCount: d, originalContext } = options;
+  const pairAt = (rotations: number) => (d * Math.log(originalContext / (rotations * 2 * Math.PI))) / (2 * Math.log(base));
+  const low = Math.max(0, Math.floor(pairAt(options.betaFast ?? 32)));
+  const high = Math.min(d - 1, Math.ceil(pairAt(options.betaSlow ?? 1)));
+  return Array.from({ length: pairs }, (_, i) => {
+    const keep = 1 - Math.min(1, Math.max(0, (i - low) / Math.max(0.001, high - low)));
+    return 1 / ((1 - keep) / scale + keep);
+  });
+}
+
+/**
+ * The paper's rule for re-using a model's own factors at a new ratio (LongRoPE §3.3, progressive extension):
+ * λ' = 1 + (λ − 1)·(s' − 1)/(s − 1), where s is the ratio the factors were made for and s' the new one, both against
+ * the same original window. Pairs left as trained (λ = 1) stay so; the most interpolated ones grow towards s'.
+ */
+export function rescaleFactors(factors: readonly number[], fromScale: number, toScale: number): number[] {
+  if (!(fromScale > 1) || !(toScale >= 1) || !Number.isFinite(fromScale) || !Number.isFinite(toScale)) {
+    throw new RangeError(`Rescaling needs ratios above 1, got ${fromScale} → ${toScale}`);
+  }
+  const k = (toScale - 1) / (fromScale - 1);
+  return factors.map((f) => 1 + (f - 1) * k);
+}
+
 /** LongRoPE requires λ_i ≤ λ_{i+1}: lower-frequency pairs are never interpolated less than higher ones. */
 export function isMonotonic(factors: readonly number[]): boolean {
   for (let i = 1; i < factors.length; i++) if (!(factors[i - 1]! <= factors[i]!)) return false;
   return true;
 }
 
-/** LongRoPE's attention scale sqrt(1 + ln s / ln L_orig); 1 when not extending. */
+/**
+ * LongRoPE's attention scale sqrt(1 + ln s / ln L_orig); 1 when not extending. It is also the default for any method
+ * that does not define its own (PI, NTK): llama.cpp multiplies cos and sin by it, so the logits by its square.
+ */
 export function attentionScale(scale: number, originalContext: number): number {
   if (scale <= 1) return 1;
   return Math.sqrt(1 + Math.log(scale) / Math.log(originalContext));
@@ -97,17 +135,18 @@ export interface RopeModelShape {
 }
 
 /**
- * The factor set of one method for a model. `longrope` without searched factors starts from the NTK vector (one of
- * the paper's initial candidates, and the best of the three measured on stories260K) with LongRoPE's attention scale.
+ * The factor set of one method for a model. Every method gets the attention factor sqrt(1 + ln s / ln L_orig) for the
+ * ratio it applies, except YaRN, which defines its own temperature (0.1·ln s + 1). `longrope` without searched
+ * factors starts from the NTK vector (one of the paper's initial candidates).
  */
 export function baselineFactorSet(method: RopeMethod, scale: number, shape: RopeModelShape): RopeFactorSet {
   const pairs = ropePairs(shape.dimensionCount);
   const { originalContext } = shape;
   switch (method) {
     case "pi":
-      return { method, scale, originalContext, factors: piFactors(scale, pairs), attnFactor: 1 };
+      return { method, scale, originalContext, factors: piFactors(scale, pairs), attnFactor: attentionScale(scale, originalContext) };
     case "ntk":
-      return { method, scale, originalContext, factors: ntkFactors(scale, pairs, shape.dimensionCount), attnFactor: 1 };
+      return { method, scale, originalContext, factors: ntkFactors(scale, pairs, shape.dimensionCount), attnFactor: attentionScale(scale, originalContext) };
     case "yarn":
       return {
         method, scale, originalContext, attnFactor: yarnAttentionScale(scale),
@@ -115,7 +154,7 @@ export function baselineFactorSet(method: RopeMethod, scale: number, shape: Rope
       };
     case "longrope":
       return {
-        method, scale, originalContext, nHat: 0, attnFactor: attentionScale(scale, originalContext),
+        method, scale, originalContext, attnFactor: attentionScale(scale, originalContext),
         factors: ntkFactors(scale, pairs, shape.dimensionCount),
       };
   }

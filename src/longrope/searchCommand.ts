@@ -1,16 +1,20 @@
-/** `longrope search`: LongRoPE's evolutionary search for one target length; writes the factors JSON. */
-import { writeFile } from "node:fs/promises";
+/**
+ * `longrope search`: LongRoPE's evolutionary search for one target length, or progressively over --stages (each seeded
+ * from the previous stage's best, rescaled), optionally readjusting a phi3 model's short factors; writes the factors JSON.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { RepoQaError } from "../util/errors";
 import { defaultThreads, loadSamples, requireModel, sampleOptions, sampleUsage, wholeNumber, withWorker } from "./commandSupport";
 import { readModelRopeInfo } from "./modelShape";
-import { scoredWindow } from "./perplexity";
+import { scoringStride } from "./perplexity";
 import { nHatChoices } from "./search/candidate";
-import { searchLongropeFactors } from "./search/longropeSearch";
+import { progressiveSearch } from "./search/progressive";
 
 export const searchUsage =
-  `search --model M --scale S --target-length N --out F.json [--original-context L] [--n-hat auto|N (default 0)] [--budget SECONDS] [--checkpoint F] [--population 64] [--iterations 40] ${sampleUsage}`;
+  `search --model M --target-length N --out F.json [--scale S] [--original-context L] [--stages N1,N2,… (progressive, ending at N)] [--readjust-short] [--n-hat auto|N (default 0)] [--budget SECONDS (per stage)] [--checkpoint DIR] [--population 64] [--iterations 40] [--search-samples N (default 3)] ${sampleUsage}`;
 
 export async function runSearchCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -22,6 +26,8 @@ export async function runSearchCommand(args: string[]): Promise<number> {
       "n-hat": { type: "string" },
       budget: { type: "string" },
       checkpoint: { type: "string" },
+      stages: { type: "string" },
+      "readjust-short": { type: "boolean" },
       population: { type: "string" },
       iterations: { type: "string" },
       out: { type: "string" },
@@ -50,24 +56,38 @@ export async function runSearchCommand(args: string[]): Promise<number> {
     crossovers: Math.max(1, Math.round(population / 4)),
     iterations: wholeNumber(values.iterations, "--iterations", 40),
   };
-  const searchCount = wholeNumber(values["search-samples"], "--search-samples", 1);
+  const searchCount = wholeNumber(values["search-samples"], "--search-samples", 3);
+  const stages = values.stages ? values.stages.split(",").map((t) => wholeNumber(t.trim(), "--stages")) : [targetLength];
+  if (stages.at(-1) !== targetLength || stages.some((t, i) => t <= (stages[i - 1] ?? originalContext))) {
+    throw new RepoQaError(`--stages must increase from above the original context (${originalContext}) and end at --target-length ${targetLength}.`, "bad-input");
+  }
   const seed = wholeNumber(values.seed, "--seed", 1);
-  const factors = await withWorker(values.gpu, async (worker, signal) => {
+  // Without --checkpoint the stages live in a temporary folder, removed at the end.
+  const workDir = path.resolve(values.checkpoint ?? await mkdtemp(path.join(os.tmpdir(), "longrope-search-")));
+  await mkdir(workDir, { recursive: true });
+  const result = await withWorker(values.gpu, async (worker, signal) => {
     const samples = await loadSamples({ worker, values, modelPath, sampleTokens: targetLength, searchCount, evalCount: 0, threads, signal });
-    return searchLongropeFactors({
-      worker, modelPath, targetLength, originalContext, nHat, samples: samples.search, seed, threads, signal,
+    return progressiveSearch({
+      worker, modelPath, stages, originalContext, nHat, samples: samples.search, seed, threads, signal, workDir,
+      readjustShort: values["readjust-short"],
       samplesLabel: `${samples.search.length} sample(s) of ${samples.source}`,
       budgetSeconds: values.budget === undefined ? undefined : Number(values.budget),
-      checkpointPath: values.checkpoint ? path.resolve(values.checkpoint) : undefined,
-      scoreLast: await scoredWindow(modelPath),
+      scoreEvery: await scoringStride(modelPath),
       sizes,
+      onStage: (message) => process.stderr.write(`${message}\n`),
       onProgress: (p) => process.stderr.write(
         `iteration ${p.iteration}/${p.iterations}: ${p.evaluations} evaluated, best ppl ${p.best?.fitness.toFixed(4)} ` +
         `λ=[${p.best?.factors.map((f) => f.toFixed(3)).join(", ")}] n̂=${p.best?.nHat} (${(p.elapsedMs / 1000).toFixed(0)} s)\n`),
     });
-  });
+  }).finally(() => (values.checkpoint === undefined ? rm(workDir, { recursive: true, force: true }) : undefined));
+  const last = result.stages.at(-1)!;
+  const factors = {
+    ...last,
+    ...(result.short ? { shortFactors: result.short.factors, shortPpl: result.short.ppl } : {}),
+    stages: result.stages.map((s) => ({ targetLength: s.targetLength, ppl: s.ppl, factors: s.factors, evaluations: s.search.evaluations })),
+  };
   await writeFile(values.out, JSON.stringify(factors, null, 2) + "\n");
-  process.stderr.write(`best ppl ${factors.ppl.toFixed(4)} after ${factors.search.evaluations} evaluations (${factors.search.stoppedBy}); wrote ${values.out}\n`);
+  process.stderr.write(`best ppl ${factors.ppl.toFixed(4)} after ${factors.search.evaluations} evaluations (${factors.search.stoppedBy}); wrote ${values.out}${values.checkpoint ? `; stages kept in ${workDir}` : ""}\n`);
   if (values.json) process.stdout.write(JSON.stringify(factors) + "\n");
   return factors.search.stoppedBy === "cancelled" ? 130 : 0;
 }

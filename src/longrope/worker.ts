@@ -6,6 +6,7 @@
 import type { Llama } from "node-llama-cpp";
 import { isPplRequest, type PplProgress, type PplRequest, type PplResults } from "./pplProtocol";
 import { generateStories, measurePerplexity, tokenizeText } from "./workerTasks";
+import { runPasskey } from "./passkeyTask";
 import { VariantModels } from "./workerModels";
 import { serveRequests } from "../util/requestLoop";
 
@@ -35,6 +36,8 @@ serveRequests<PplRequest, PplProgress>({
         return tokenizeText(request, context);
       case "perplexity":
         return measurePerplexity(request, context);
+      case "passkey":
+        return runPasskey(request, context);
     }
   },
   onDisconnect: async () => {

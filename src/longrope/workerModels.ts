@@ -28,8 +28,10 @@ export class VariantModels {
   }
 
   /** The model with `ropeFreqs` (if any) in a temporary copy and `overrides` applied at load time. */
-  async get(modelPath: string, overrides: Readonly<Record<string, number | string>> = {}, ropeFreqs?: readonly number[]): Promise<LlamaModel> {
-    const key = JSON.stringify([modelPath, overrides, ropeFreqs ?? null]);
+  async get(
+    modelPath: string, overrides: Readonly<Record<string, number | string>> = {}, ropeFreqs?: readonly number[], slot: "long" | "short" = "long",
+  ): Promise<LlamaModel> {
+    const key = JSON.stringify([modelPath, overrides, ropeFreqs ?? null, slot]);
     const found = this.entries.find((e) => e.key === key);
     if (found) {
       this.entries = [found, ...this.entries.filter((e) => e !== found)];
@@ -37,7 +39,7 @@ export class VariantModels {
     }
     const copy = ropeFreqs ? path.join(this.dir, `variant-${this.copies++}.gguf`) : undefined;
     const model = (async () => {
-      if (copy) await patchGguf(modelPath, copy, { tensors: await factorTensors(modelPath, Float32Array.from(ropeFreqs!)) });
+      if (copy) await patchGguf(modelPath, copy, { tensors: await factorTensors(modelPath, Float32Array.from(ropeFreqs!), slot) });
       return this.llama.loadModel({ modelPath: copy ?? modelPath, gpuLayers: "auto", metadataOverrides: nest(overrides) as never });
     })();
     const entry: Entry = { key, model, copy };
@@ -67,12 +69,21 @@ export class VariantModels {
 
 /**
  * llama reads per-pair factors from `rope_freqs`; phi3 (LongRoPE models) reads `rope_factors_long` / `_short` and
- * picks one by context size, so both get the candidate.
+ * picks one by context size (long beyond the original window), so a candidate replaces the set of its slot and the
+ * model's other set stays as shipped. A model that has only one of the two gets the candidate in both.
  */
-async function factorTensors(modelPath: string, factors: Float32Array): Promise<Record<string, Float32Array>> {
+async function factorTensors(modelPath: string, factors: Float32Array, slot: "long" | "short"): Promise<Record<string, Float32Array>> {
   const header = await readGgufHeader(modelPath);
-  const phi3Style = metadataString(header, "general.architecture") === "phi3" || header.tensors.some((t) => t.name === "rope_factors_long.weight");
-  return phi3Style ? { "rope_factors_long.weight": factors, "rope_factors_short.weight": factors } : { "rope_freqs.weight": factors };
+  const has = (name: string) => header.tensors.some((t) => t.name === name);
+  const phi3Style = metadataString(header, "general.architecture") === "phi3" || has("rope_factors_long.weight");
+  if (!phi3Style) {
+    if (slot === "short") throw new Error("short factors need a model with long/short factor sets (phi3)");
+    return { "rope_freqs.weight": factors };
+  }
+  if (!has("rope_factors_long.weight") || !has("rope_factors_short.weight")) {
+    return { "rope_factors_long.weight": factors, "rope_factors_short.weight": factors };
+  }
+  return { [`rope_factors_${slot}.weight`]: factors };
 }
 
 /** `{"llama.rope.freq_base": 4e4}` → `{llama: {rope: {freq_base: 4e4}}}` (node-llama-cpp's override shape). */

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { RepoQaError, isAbortError } from "../util/errors";
 import { chooseWithinBudget } from "./budget";
 import { collectRoot, type CollectResult } from "./collect";
-import { countLines, renderHeader, renderTree } from "./format";
+import { DEFAULT_FORMAT, countLines, renderFooter, renderHeader, renderTree, type PromptFormat } from "./format";
 import { GlobRules } from "./globRules";
 import type { HashStore } from "./hashStore";
 import { languageOf } from "./language";
@@ -28,7 +28,7 @@ import { PromptPaths } from "./promptPaths";
 
 export type * from "./types";
 export { toPackJson, renderPackReport, type PackJson } from "./report";
-export { INSTRUCTION, LINE_NUMBER_EVERY } from "./format";
+export { DEFAULT_FORMAT, INSTRUCTION, LINE_NUMBER_EVERY, type PromptFormat } from "./format";
 
 /** Forgets what this process remembers of earlier packs (benchmarks measuring a first pack; the cache files stay). */
 export function clearPackCaches(): void {
@@ -83,14 +83,18 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   const counts = counter?.cacheKey ? await countStore(counter.cacheKey) : undefined;
   const findings = redact && !overrides.redactSecrets ? await findingsStore(SECRET_RULES_VERSION) : undefined;
   const redactStage = redact ? (overrides.redactSecrets ?? rememberedRedaction(findings)) : undefined;
-  const prepared = new PreparedFiles(read, { counter, counts, findings, redactStage, signal, onScanned: progress.scanned, onTokens: progress.tokens });
+  const format = { ...DEFAULT_FORMAT, ...options.format };
+  const prepared = new PreparedFiles(read, { lineNumberEvery: format.lineNumberEvery, counter, counts, findings, redactStage, signal, onScanned: progress.scanned, onTokens: progress.tokens });
   const ranked = rankFiles(read, { question: options.question, openFiles: options.openFiles, rootSegments: promptPaths.rootSegments });
   const everyFile = ranked.map((r) => r.index);
   if (options.budgetTokens === undefined || options.countEveryFile) await prepared.prepare(everyFile);
 
   let keep = everyFile;
   if (options.budgetTokens !== undefined) {
-    const headerTokensOf = (indices: readonly number[]) => prepared.countText(headerOf(read, indices));
+    const headerTokensOf = (indices: readonly number[]) => {
+      const { before, after } = headerOf(read, indices, format);
+      return prepared.countText(before + after);
+    };
     const choice = await chooseWithinBudget(ranked, options.budgetTokens, prepared, headerTokensOf);
     keep = [...choice.keep];
     const over = `over the budget of ${options.budgetTokens} tokens`;
@@ -99,13 +103,13 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   }
 
   const ordered = orderForCache(keep, (i) => elementAt(read, i));
-  const header = headerOf(read, ordered);
+  const header = headerOf(read, ordered, format);
   const included = ordered.map((i) => toIncluded(elementAt(read, i), prepared.redacted(i), counter ? prepared.exact(i) : undefined));
-  const text = header + ordered.map((i) => prepared.block(i)).join("");
+  const text = header.before + ordered.map((i) => prepared.block(i)).join("") + header.after;
   progress.done(included.length);
   let result: PackResult = { text, included, excluded };
   if (counter) {
-    const totalTokens = (await prepared.countText(header)) + ordered.reduce((sum, i) => sum + prepared.counted(i), 0);
+    const totalTokens = (await prepared.countText(header.before + header.after)) + ordered.reduce((sum, i) => sum + prepared.counted(i), 0);
     result = { ...result, totalTokens };
     if (options.measureFraming) {
       const rawTokens = (await prepared.countTexts(ordered.map((i) => prepared.text(i)))).reduce((a, b) => a + b, 0);
@@ -116,8 +120,9 @@ async function runPack(options: PackOptions, overrides: Partial<PackStages>, exc
   return { ...result, work: { textsTokenized: prepared.tokenized, filesScanned: prepared.scanned } };
 }
 
-function headerOf(files: readonly TextFile[], indices: readonly number[]): string {
-  return renderHeader(renderTree(indices.map((i) => elementAt(files, i).path)));
+/** The text around the files: the header (instruction and tree) and, with `instruction: "after"`, the footer. */
+function headerOf(files: readonly TextFile[], indices: readonly number[], format: PromptFormat): { readonly before: string; readonly after: string } {
+  return { before: renderHeader(renderTree(indices.map((i) => elementAt(files, i).path)), format), after: renderFooter(format) };
 }
 
 /** Saves what this pack learned for the next pack or process (never fails the pack: see HashStore.save). */

@@ -25,6 +25,8 @@ const PIPELINE_CHARS = 1_000_000;
 export type RedactStage = (files: readonly TextFile[], signal?: AbortSignal, onUnit?: () => void) => Promise<RedactedFile[]>;
 
 export interface PrepareOptions {
+  /** See PromptFormat.lineNumberEvery. Default: LINE_NUMBER_EVERY. */
+  readonly lineNumberEvery?: number;
   readonly counter?: TokenCounter;
   /** Count cache of `counter`'s tokenizer (absent: counts live for this pack only). */
   readonly counts?: HashStore;
@@ -76,7 +78,7 @@ export class PreparedFiles {
   }
 
   block(i: number): string {
-    return this.blocks[i] ?? frameFile(this.file(i).path, this.redactedFile(i).file.text);
+    return this.blocks[i] ?? frameFile(this.file(i).path, this.redactedFile(i).file.text, this.options.lineNumberEvery);
   }
 
   /** File i's text as packed (secrets redacted); only after prepare(). */
@@ -111,7 +113,7 @@ export class PreparedFiles {
   }
 
   private async countSlice(slice: readonly number[]): Promise<void> {
-    const blocks = slice.map((i) => (this.blocks[i] ??= frameFile(this.file(i).path, this.redactedFile(i).file.text)));
+    const blocks = slice.map((i) => (this.blocks[i] ??= frameFile(this.file(i).path, this.redactedFile(i).file.text, this.options.lineNumberEvery)));
     const counts = await this.count(blocks, true);
     slice.forEach((i, j) => this.record(i, elementAt(counts, j)));
   }

@@ -1,3 +1,5 @@
+import type { PromptFormat } from "./format";
+
 /** Plain data passed between the packer's stages (collect → filter → order → pack → report). No `vscode` here. */
 
 export type SkipReason =
@@ -97,6 +99,8 @@ export interface PackOptions {
   readonly defaultExcludes?: boolean;
   /** Also count the raw file texts to report `framingTokens` (tokenizes the files twice on a first pack). Default: false. */
   readonly measureFraming?: boolean;
+  /** Line numbering and instruction placement; default DEFAULT_FORMAT (the answer-quality eval compares the others). */
+  readonly format?: Partial<PromptFormat>;
   /** Default: true. When false, file text is packed as is (tests, benchmarks). */
   readonly redactSecrets?: boolean;
   /** A cancelled pack resolves with `cancelled: true` and an empty `text` (never a partial prompt). */

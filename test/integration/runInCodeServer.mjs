@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { findCodeServer, startCodeServer, tail } from "./lib/codeServer.mjs";
 import { sweepRun, startMemorySampler } from "./lib/processes.mjs";
 import { Report, extensionHostComplaints } from "./lib/report.mjs";
-import { createRunDirs, modelPath, outputDir, removeRunDirs, repoRoot, suiteEntry } from "./lib/runDirs.mjs";
+import { createRunDirs, modelPath, outputDir, removeRunDirs, repoRoot, smollm2Path, suiteEntry } from "./lib/runDirs.mjs";
 import { launchBrowser, runWindow } from "./lib/workbench.mjs";
 
 const timeoutMs = Number(process.env.LONGROPE_QA_IT_TIMEOUT_MS ?? 600_000);
@@ -28,6 +28,7 @@ function preconditions() {
     if (!fs.existsSync(file)) throw new Error(`${path.relative(repoRoot, file)} is missing: run "npm run build" first.`);
   }
   if (!fs.existsSync(modelPath)) throw new Error(`The test model ${modelPath} is missing (the repo expects ../shared/models next to it).`);
+  if (!smollm2Path) throw new Error('SmolLM2 is missing: run "node --import tsx scripts/fetch-models.ts smollm2" first.');
   return install;
 }
 
@@ -40,7 +41,7 @@ async function runPhases(install) {
   // Playwright puts Chromium's profile under os.tmpdir(): keep it inside the run's folder.
   process.env.TMPDIR = state.dirs.browserTmp;
   state.sampler = startMemorySampler(runId);
-  const env = { LONGROPE_QA_TEST: "1", LONGROPE_QA_IT_DIR: state.dirs.exchange, LONGROPE_QA_SCREENSHOTS: "1" };
+  const env = { LONGROPE_QA_TEST: "1", LONGROPE_QA_IT_DIR: state.dirs.exchange, LONGROPE_QA_SCREENSHOTS: "1", LONGROPE_QA_SMOLLM2: smollm2Path };
   for (let attempt = 1; !state.server; attempt++) {
     // The free port is found before code-server binds it; another process may take it in between.
     state.server = await startCodeServer({ install, dirs: state.dirs, runId, env }).catch((error) => {

@@ -10,7 +10,7 @@ import { runTests, TestRunFailedError } from "@vscode/test-electron";
 import { cacheDir } from "./lib/codeServer.mjs";
 import { RUN_MARKER, sweepRun } from "./lib/processes.mjs";
 import { Report } from "./lib/report.mjs";
-import { createRunDirs, removeRunDirs, repoRoot, suiteEntry } from "./lib/runDirs.mjs";
+import { createRunDirs, removeRunDirs, repoRoot, smollm2Path, suiteEntry } from "./lib/runDirs.mjs";
 
 const runId = randomUUID();
 const started = performance.now();
@@ -29,7 +29,7 @@ async function runWindow(phase) {
       extensionDevelopmentPath: repoRoot,
       extensionTestsPath: suiteEntry,
       // Every process VS Code starts inherits the marker, so the sweep below finds any that outlive it.
-      extensionTestsEnv: { [RUN_MARKER]: runId, LONGROPE_QA_TEST: "1", LONGROPE_QA_IT_DIR: dirs.exchange },
+      extensionTestsEnv: { [RUN_MARKER]: runId, LONGROPE_QA_TEST: "1", LONGROPE_QA_IT_DIR: dirs.exchange, LONGROPE_QA_SMOLLM2: smollm2Path ?? "" },
       launchArgs: [
         dirs.workspace,
         `--user-data-dir=${dirs.userData}`,

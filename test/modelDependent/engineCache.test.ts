@@ -178,3 +178,23 @@ test("a cancelled ingest stops at a chunk, leaves no temporary file, and the nex
   assert.equal(resumed?.reusedTokens, cancelled.evaluatedTokens);
   assert.equal(resumed.evaluatedTokens, resumed.prefixTokens - cancelled.evaluatedTokens);
 });
+
+test("switching to another model file counts the repo with that model's tokenizer, not the one still loaded", async () => {
+  // Found in the host: after questions on llama-2-tiny-random, a question on stories260K was packed with the random
+  // model's 32k-vocabulary counts (392 tokens instead of ~450), its conversation fit planned with them, and the
+  // worker refused the prompt for its length.
+  // Its own small repo: the earlier tests grew theirs past what tiny-random's window leaves for files.
+  const small = path.join(temp, "switch-repo");
+  mkdirSync(small, { recursive: true });
+  writeFileSync(path.join(small, "story.txt"), story.join("\n") + "\n");
+  const smallConfig: RepoQaConfig = { ...config, pack: { roots: [{ name: "repo", path: small }] } };
+  const tinyRandom = path.resolve(root, "../shared/models/llama-2-tiny-random.gguf");
+  const both = service("switch");
+  const storiesFirst = await both.pack(smallConfig);
+  const randomPack = await both.pack({ ...smallConfig, engine: { ...config.engine, modelPath: tinyRandom } });
+  const storiesAfter = await both.pack(smallConfig);
+  const storiesAlone = await service("stories-alone").pack(smallConfig);
+  assert.notEqual(randomPack.totalTokens, storiesAlone.totalTokens, "the two tokenizers count this repo differently");
+  assert.equal(storiesFirst.totalTokens, storiesAlone.totalTokens);
+  assert.equal(storiesAfter.totalTokens, storiesAlone.totalTokens, "back on stories260K, its own tokenizer counts");
+});

@@ -1,15 +1,15 @@
-// The CLI end to end: the built dist/cli.js, a real engine worker process and both shared models.
+// The CLI end to end: the built dist/cli.js, a real engine worker process, the two tiny models for plumbing and
+// SmolLM2-135M-Instruct for a real answer.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as os from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
+import { sharedModels } from "./support/models";
 
 const root = path.resolve(__dirname, "../..");
-const models = path.resolve(root, "../shared/models");
-const stories = path.join(models, "stories260K.gguf");
-const tinyRandom = path.join(models, "llama-2-tiny-random.gguf");
+const { stories, tinyRandom, smollm2 } = sharedModels;
 const fixture = path.join(root, "test/fixtures/tiny-repo");
 
 // Every run keeps its models and saved states in a temp cache, never the user's.
@@ -49,10 +49,29 @@ test("ask streams an answer from stories260K and exits 0", async () => {
   assert.ok(/[a-z]{2,}/i.test(run.stdout), `answer has no words: ${JSON.stringify(run.stdout)}`);
 });
 
+/** The CLI's closing line on stderr: "done: P prompt tokens (R reused), G generated, …". */
+function doneLine(stderr: string): { prompt: number; generated: number } {
+  const match = /done: (\d+) prompt tokens \(\d+ reused\), (\d+) generated/.exec(stderr);
+  assert.ok(match, `no closing line on stderr: ${stderr}`);
+  return { prompt: Number(match[1]), generated: Number(match[2]) };
+}
+
 test("ask works end to end on llama-2-tiny-random (real Llama 2 tokenizer)", async () => {
   const run = await cli(["ask", "--workspace", fixture, "--model", tinyRandom, "--max-tokens", "16", "--threads", "1", "What is in this repo?"]);
   assert.equal(run.code, 0, run.stderr);
-  assert.ok(run.stdout.length > 0);
+  // stdout always ends with the CLI's own newline; the answer is what comes before it.
+  assert.ok(run.stdout.replace(/\n$/, "").length > 0, "no answer text on stdout");
+  const done = doneLine(run.stderr);
+  assert.ok(done.prompt > 300, `the prompt (${done.prompt} tokens) cannot hold the fixture repo`);
+  assert.ok(done.generated > 0, "no token was generated");
+});
+
+// "visitor number" is in src/greet.ts only, and nothing about a greeting suggests it: the answer must come from the file.
+test("SmolLM2 answers a question about the fixture with a fact from one file", async () => {
+  const question = "What does the greet function in src/greet.ts return?";
+  const run = await cli(["ask", "--workspace", fixture, "--model", smollm2, "--max-tokens", "64", "--threads", "2", question], 600_000);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /visitor number/i, `the answer lacks the fact from src/greet.ts: ${JSON.stringify(run.stdout)}`);
 });
 
 test("a missing model file fails in under 5 s with one sentence naming the path", async () => {

@@ -71,11 +71,15 @@ describe("RoPE factor generators", () => {
     assert.equal(isMonotonic([]), true);
   });
 
-  it("attention scale is sqrt(1 + ln s / ln L_orig)", () => {
+  it("attention scale is sqrt(1 + ln s / ln L_orig), the default for every method but YaRN", () => {
     assert.ok(Math.abs(attentionScale(8, 512) - Math.sqrt(4 / 3)) < 1e-15);
     assert.ok(Math.abs(attentionScale(32, 4096) - Math.sqrt(1 + 5 / 12)) < 1e-15);
     assert.equal(attentionScale(1, 4096), 1);
-    assert.equal(baselineFactorSet("pi", 8, { dimensionCount: 8, base: 1e4, originalContext: 512 }).attnFactor, 1);
+    const shape = { dimensionCount: 8, base: 1e4, originalContext: 512 };
+    for (const method of ["pi", "ntk", "longrope"] as const) assert.equal(baselineFactorSet(method, 8, shape).attnFactor, Math.sqrt(4 / 3));
+    assert.equal(baselineFactorSet("yarn", 8, shape).attnFactor, 0.1 * Math.log(8) + 1);
+    // Phi-4-mini (4,096 → 131,072): 1.190, what its GGUF carries.
+    assert.equal(baselineFactorSet("ntk", 32, { dimensionCount: 96, base: 1e4, originalContext: 4096 }).attnFactor.toFixed(3), "1.190");
   });
 });
 
@@ -88,7 +92,7 @@ describe("longrope factors CLI", () => {
   it("prints one λ per RoPE pair of the model as JSON", () => {
     const out = JSON.parse(run("factors", "--method", "yarn", "--scale", "8", "--model", stories, "--original-context", "512", "--json"));
     close(out.factors, yarnFactors(8, 4, { base: 10000, dimensionCount: 8, originalContext: 512 }));
-    // L defaults to the model's context length (2048 for stories260K).
+    // L defaults to the model's original window: its context length (2048) for stories260K, which declares none.
     const byDefault = JSON.parse(run("factors", "--method", "ntk", "--scale", "4", "--model", stories, "--json"));
     assert.equal(byDefault.originalContext, 2048);
     close(byDefault.factors, ntkFactors(4, 4, 8));

@@ -6,7 +6,8 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { generatedSamples, textSamples } from "../../src/longrope/corpus";
 import { readModelRopeInfo, type ModelRopeInfo } from "../../src/longrope/modelShape";
-import { measurePerplexity, methodVariant, scoredWindow } from "../../src/longrope/perplexity";
+import { attentionScale, ntkFactors, yarnAttentionScale, yarnFactors, yarnLlamaCppFactors } from "../../src/longrope/factors";
+import { measurePerplexity, methodVariant, scoringStride } from "../../src/longrope/perplexity";
 import { PplWorker } from "../../src/longrope/pplWorker";
 import { isAlive } from "./support/models";
 
@@ -50,6 +51,23 @@ describe("LongRoPE perplexity on stories260K (real model, child process)", () =>
     const pi = await nll(methodVariant("pi", 4, info, 256));
     assert.equal(await nll(methodVariant("longrope", 4, info, 256, { factors: [4, 4, 4, 4], attnFactor: 1 })), pi);
     assert.notEqual(pi, await nll(methodVariant("none", 1, info, 256)));
+  });
+
+  it("NTK + attention factor is NTK's vector with sqrt(1 + ln s / ln L) on cos/sin, and differs from plain NTK", async () => {
+    const [ntk, ntkAttn] = [await nll(methodVariant("ntk", 4, info, 128)), await nll(methodVariant("ntk+attn", 4, info, 128))];
+    const asFactors = await nll(methodVariant("longrope", 4, info, 128, { factors: ntkFactors(4, 4, 8), attnFactor: attentionScale(4, 128) }));
+    assert.ok(Math.abs(ntkAttn - asFactors) < 1e-4 * asFactors, `${ntkAttn} vs ${asFactors}`);
+    assert.ok(Math.abs(ntkAttn - ntk) > 1e-3 * ntk, `${ntkAttn} vs ${ntk}`);
+  });
+
+  it("llama.cpp's YaRN is the pair-index ramp (yarnLlamaCppFactors), not the YaRN paper's ramp in rotations", async () => {
+    const shape = { base: info.base, dimensionCount: 8, originalContext: 128 };
+    const native = await nll(methodVariant("yarn", 8, info, 128));
+    const attnFactor = yarnAttentionScale(8);
+    const ours = await nll(methodVariant("longrope", 8, info, 128, { factors: yarnLlamaCppFactors(8, 4, shape), attnFactor }));
+    const paper = await nll(methodVariant("longrope", 8, info, 128, { factors: yarnFactors(8, 4, shape), attnFactor }));
+    assert.ok(Math.abs(native - ours) < 1e-4 * native, `llama.cpp ${native} vs pair-index ramp ${ours}`);
+    assert.ok(Math.abs(native - paper) > 1e-3 * native, `llama.cpp ${native} vs the paper's ramp ${paper}`);
   });
 
   it("n̂ carries the un-scaled prefix state exactly: with all-ones factors it equals the plain model", async () => {
@@ -100,7 +118,7 @@ describe("LongRoPE perplexity on stories260K (real model, child process)", () =>
 });
 
 describe("LongRoPE samples from text (llama-2-tiny-random, 32k vocabulary)", () => {
-  it("splits the token stream into disjoint halves and scores only a window for a large vocabulary", async () => {
+  it("splits the token stream into disjoint halves and scores every 8th position for a large vocabulary, by bucket", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "lrq-text-"));
     const worker = new PplWorker();
     try {
@@ -115,11 +133,14 @@ describe("LongRoPE samples from text (llama-2-tiny-random, 32k vocabulary)", () 
       assert.deepEqual(samples.search[1], [bos, ...tokens.slice(255, 510)]);
       assert.deepEqual(samples.eval[0], [bos, ...tokens.slice(half, half + 255)], "evaluation starts in the second half");
       assert.ok(510 <= half, "search windows stay in the first half");
-      assert.equal(await scoredWindow(randomLlama), 512);
-      assert.equal(await scoredWindow(storiesModel), undefined);
-      const r = await measurePerplexity(worker, randomLlama, { label: "none" }, samples.eval, { threads: 1, scoreLast: 32 });
-      assert.equal(r.scoredTokens, 64);
+      assert.equal(await scoringStride(randomLlama), 8);
+      assert.equal(await scoringStride(storiesModel), 1);
+      const r = await measurePerplexity(worker, randomLlama, { label: "none" }, samples.eval, { threads: 1, scoreEvery: 8, bucketTokens: 128 });
+      assert.equal(r.scoredTokens, 2 * 32, "positions 0, 8, …, 248 of two samples");
       assert.ok(Number.isFinite(r.ppl));
+      assert.deepEqual(r.buckets!.map((b) => [b.from, b.count]), [[0, 32], [128, 32]]);
+      const total = r.buckets!.reduce((a, b) => a + b.sum, 0);
+      assert.ok(Math.abs(total / r.scoredTokens - r.meanNll) < 1e-9);
       await assert.rejects(textSamples({ worker, modelPath: randomLlama, textPath: dir, sampleTokens: 100000, searchCount: 1, evalCount: 1 }), /are needed for 1 search/);
     } finally {
       await worker.dispose();

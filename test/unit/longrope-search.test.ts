@@ -9,6 +9,9 @@ import { candidateKey, crossover, mutate, nHatChoices, normalizeCandidate, type 
 import { SearchCheckpoint } from "../../src/longrope/search/checkpoint";
 import { evolutionarySearch, type EvolutionOptions, type ScoredCandidate } from "../../src/longrope/search/evolution";
 import { searchLongropeFactors } from "../../src/longrope/search/longropeSearch";
+import { progressiveSearch } from "../../src/longrope/search/progressive";
+import { rescaleFactors } from "../../src/longrope/factors";
+import { readFileSync, readdirSync } from "node:fs";
 import { SeededRandom } from "../../src/longrope/search/random";
 
 const repoRoot = path.resolve(__dirname, "../..");
@@ -145,12 +148,39 @@ describe("LongRoPE search on stories260K (real model)", () => {
       assert.equal(found.factors.length, 4);
       assert.ok(isMonotonic(found.factors) && found.factors.every((f) => f >= 1 && f <= 5));
       const baselines = Object.values(found.search.baselines);
-      assert.equal(baselines.length, 3);
+      assert.deepEqual(Object.keys(found.search.baselines), ["pi", "ntk", "yarn", "yarn-llama.cpp"]);
       assert.ok(baselines.every(Number.isFinite));
       assert.ok(found.ppl <= Math.min(...baselines), `${found.ppl} vs ${baselines}`);
       assert.ok(found.search.evaluations >= 8);
     } finally {
       await worker.dispose();
+    }
+  });
+});
+
+describe("progressive search on stories260K (real model)", () => {
+  it("searches stage by stage, each seeded from the previous best rescaled, keeps every stage, and resumes finished ones", async () => {
+    const workDir = mkdtempSync(path.join(os.tmpdir(), "lrq-progressive-"));
+    const worker = new PplWorker();
+    try {
+      const { stories, bos } = await worker.request("generateStories", { modelPath: storiesModel, firstSeed: 9, count: 8, maxTokens: 200, temperature: 1, threads: 1 });
+      const sample = stories.flatMap((s) => [bos, ...s]).slice(0, 512);
+      const options = {
+        worker, modelPath: storiesModel, stages: [256, 512], originalContext: 128, nHat: 0, samples: [sample], samplesLabel: "test",
+        seed: 2, threads: 1, workDir, sizes: { populationSize: 5, parents: 2, mutations: 1, crossovers: 1, iterations: 1 },
+      };
+      const result = await progressiveSearch(options);
+      assert.deepEqual(result.stages.map((s) => s.targetLength), [256, 512]);
+      assert.deepEqual(readdirSync(workDir).sort(), ["checkpoint-256.json", "checkpoint-512.json", "factors-256.json", "factors-512.json"]);
+      const seeded = rescaleFactors(result.stages[0]!.factors, 2, 4).map((f) => Math.round(f * 1e4) / 1e4);
+      const tried = JSON.parse(readFileSync(path.join(workDir, "checkpoint-512.json"), "utf8")).evaluations.map((e: { factors: number[] }) => e.factors.join());
+      assert.ok(tried.includes(seeded.join()), `stage 2 started from stage 1's best rescaled (${seeded})`);
+      assert.ok(result.stages[1]!.ppl <= result.stages[1]!.search.baselines.ntk!);
+      const again = await progressiveSearch(options);
+      assert.deepEqual(again.stages.map((s) => s.factors), result.stages.map((s) => s.factors), "finished stages are read back");
+    } finally {
+      await worker.dispose();
+      rmSync(workDir, { recursive: true, force: true });
     }
   });
 });

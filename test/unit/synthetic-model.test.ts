@@ -9,6 +9,8 @@ import { makeSyntheticModel, shapes, syntheticTensors } from "../../scripts/make
 import { extendModel } from "../../src/longrope/extend";
 import { GGML_TYPE, readF32Tensor, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
 import { inPairs } from "./support/models";
+import { measurePerplexity } from "../../src/longrope/perplexity";
+import { PplWorker } from "../../src/longrope/pplWorker";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const tokenizerFrom = path.resolve(repoRoot, "../shared/models/llama-2-tiny-random.gguf");
@@ -86,19 +88,55 @@ describe("synthetic models of real shapes", () => {
     assert.ok(Math.abs(mixedLong.nll - mixedShort.nll) > 1e-3 * mixedShort.nll, `long ${mixedLong.nll} vs short ${mixedShort.nll}`);
   });
 
-  it("extends a LongRoPE model progressively: factors multiply the model's long factors, L_orig is kept", async () => {
+  it("extend without --factors rescales the model's own long factors (512 → 4,096 shipped, to 16,384): λ' = 1 + (λ − 1)·31/7", async () => {
     const base = path.join(dir, "tiny-progressive.gguf");
     await makeSyntheticModel({ shape: shapes["tiny-phi3"]!, outPath: base, tokenizerFrom, type: "f32" });
-    const out = path.join(dir, "tiny-progressive-x2.gguf");
-    await extendModel({ modelPath: base, outPath: out, longFactors: new Array(6).fill(2), targetContext: 8192, originalContext: 4096, relativeTo: "model" });
+    const out = path.join(dir, "tiny-progressive-16k.gguf");
+    const { stdout } = await run(process.execPath, ["--import", "tsx", "-e",
+      `require("./src/longrope/cli").runLongropeCli(${JSON.stringify(["extend", "--model", base, "--target-context", "16384", "--out", out, "--json"])}).then((c) => { process.exitCode = c; })`],
+    { cwd: repoRoot });
+    assert.equal(JSON.parse(stdout).rescaledFromScale, 8);
     const [before, after] = [await readGgufHeader(base), await readGgufHeader(out)];
     const oldLong = Array.from((await readF32Tensor(base, before, "rope_factors_long.weight"))!);
     const newLong = Array.from((await readF32Tensor(out, after, "rope_factors_long.weight"))!);
-    assert.deepEqual(newLong, oldLong.map((f) => Math.fround(2 * f)));
+    assert.ok(oldLong.some((f) => f > 1.5) && oldLong[0] === 1, "the shipped factors are YaRN-shaped, not uniform");
+    assert.deepEqual(newLong, oldLong.map((f) => Math.fround(1 + ((f - 1) * 31) / 7)));
     assert.deepEqual(await readF32Tensor(out, after, "rope_factors_short.weight"), await readF32Tensor(base, before, "rope_factors_short.weight"));
     assert.equal(after.metadata.get("phi3.rope.scaling.original_context_length")?.value, 512);
-    assert.equal(after.metadata.get("phi3.context_length")?.value, 8192);
-    const attn = after.metadata.get("phi3.rope.scaling.attn_factor")?.value as number;
-    assert.ok(Math.abs(attn - Math.sqrt(1 + Math.log(16) / Math.log(512))) < 1e-6);
+    assert.equal(after.metadata.get("phi3.context_length")?.value, 16384);
+    assert.equal(after.metadata.get("phi3.rope.scaling.attn_factor")?.value, Math.fround(Math.sqrt(1 + Math.log(32) / Math.log(512))));
+    // llama.cpp loads the copy and, beyond 512 tokens, runs the rescaled long factors.
+    const result = await probe(out, 1024, 2);
+    assert.equal(result.trainContextSize, 16384);
+    assert.ok(Number.isFinite(result.nll));
+  });
+
+  it("extend without --factors on a model without long factors, or below its window, says what to do", async () => {
+    const cli = (args: string[]) => run(process.execPath, ["--import", "tsx", "-e",
+      `require("./src/longrope/cli").runLongropeCli(${JSON.stringify(args)}).then((c) => { process.exitCode = c; })`], { cwd: repoRoot });
+    await assert.rejects(cli(["extend", "--model", tokenizerFrom, "--target-context", "8192", "--out", path.join(dir, "no.gguf")]),
+      (e: { code: number; stderr: string }) => e.code === 1 && /ships no long RoPE factors to rescale; pass --factors/.test(e.stderr));
+    const base = path.join(dir, "tiny-progressive.gguf");
+    await assert.rejects(cli(["extend", "--model", base, "--target-context", "4096", "--out", path.join(dir, "no.gguf")]),
+      (e: { code: number; stderr: string }) => e.code === 1 && /already covers 4096 tokens .* choose a target context above 4096/.test(e.stderr));
+  });
+
+  it("a candidate replaces only its slot: at the original window the short set runs, the long one does not", async () => {
+    const base = path.join(dir, "tiny-slots.gguf");
+    await makeSyntheticModel({ shape: shapes["tiny-phi3"]!, outPath: base, tokenizerFrom, type: "f32" });
+    const worker = new PplWorker();
+    try {
+      const { tokens } = await worker.request("tokenize", { modelPath: base, text: text.repeat(12) });
+      // 511 tokens: the worker's context is one cell longer, 512 = the original window, so llama.cpp picks "short".
+      const sample = [tokens.slice(0, 511)];
+      const nll = async (variant: Parameters<typeof measurePerplexity>[2]) => (await measurePerplexity(worker, base, variant, sample, { threads: 1 })).meanNll;
+      const plain = await nll({ label: "plain" });
+      const eights = new Array(6).fill(8);
+      assert.equal(await nll({ label: "long 8", ropeFreqs: eights, factorSlot: "long" }), plain, "the long set is not used at 512");
+      const shortEights = await nll({ label: "short 8", ropeFreqs: eights, factorSlot: "short" });
+      assert.ok(Math.abs(shortEights - plain) > 1e-4 * plain, `the short set is: ${shortEights} vs ${plain}`);
+    } finally {
+      await worker.dispose();
+    }
   });
 });

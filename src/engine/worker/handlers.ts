@@ -4,6 +4,7 @@ import type { WorkReporter } from "../../util/requestLoop";
 import { RepoQaError, firstLine } from "../../util/errors";
 import { loadModel, type LoadedModel } from "./modelLoader";
 import { PromptSession } from "./promptSession";
+import { DEFAULT_PROMPT_STYLE, chatWrapperFor } from "./promptStyle";
 import { StateStore } from "./stateStore";
 
 type Reporter = WorkReporter<EngineProgress>;
@@ -66,8 +67,7 @@ async function ensureLoaded(settings: LoadModelSettings, stateCache: StateCacheS
   const loaded = await loadModel(settings, (fraction) =>
     report.progress({ phase: "load", done: Math.round(fraction * 100), total: 100, unit: "bytes" }),
   );
-  const { resolveChatWrapper } = await import("node-llama-cpp");
-  const chatWrapper = resolveChatWrapper(loaded.model);
+  const chatWrapper = await chatWrapperFor(loaded.model, DEFAULT_PROMPT_STYLE.template);
   const store = stateCache ? await StateStore.open(stateCache.directory, stateCache.maxBytes, Buffer.from(stateCache.key, "hex")) : undefined;
   report.log("info", `loaded ${loaded.info.name} (${loaded.info.architecture}, ${chatWrapper.wrapperName} template, ${loaded.threads} threads)`);
   current = { settings, stateCache, loaded, session: new PromptSession(loaded, chatWrapper, store) };

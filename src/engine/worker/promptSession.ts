@@ -14,6 +14,9 @@ import type { StateStore } from "./stateStore";
 import { rememberLongTexts } from "./rememberingTokenizer";
 import { commonPrefix } from "./tokenPrefix";
 import { RepoQaError, firstLine } from "../../util/errors";
+import { DEFAULT_PROMPT_STYLE, buildHistory, wordTokenFilter, type PromptStyle } from "./promptStyle";
+
+export { buildHistory } from "./promptStyle";
 
 /**
  * Tokens evaluated between two progress reports (and cancellation checks): the chunk grows (at most 4× a step) or shrinks so
@@ -51,18 +54,21 @@ export class PromptSession {
    * special tokens, so the repo text is tokenized once, not for every question and probe.
    */
   private readonly tokenizer: Tokenizer;
+  private readonly wordTokens: (tokens: Token[]) => Token[];
 
   constructor(
     readonly loaded: LoadedModel,
     private readonly chatWrapper: ChatWrapper,
     private readonly store: StateStore | undefined,
+    private readonly style: PromptStyle = DEFAULT_PROMPT_STYLE,
   ) {
     this.tokenizer = rememberLongTexts(loaded.model.tokenizer);
+    this.wordTokens = wordTokenFilter(loaded.model);
   }
 
   async ingest(repoContext: string, maxTokens: number, signal: AbortSignal, onProgress: IngestProgress): Promise<IngestResult> {
     const started = performance.now();
-    const history = buildHistory(repoContext, [], "");
+    const history = buildHistory(repoContext, [], "", this.style.repoIn);
     const prepared = await this.prepare(history, repoContext, maxTokens, "prefix", signal, onProgress);
     if (!prepared.cancelled) await this.trimToPrefix(prepared, "always");
     return {
@@ -77,21 +83,25 @@ export class PromptSession {
     };
   }
 
-  async ask(request: AskPrompt, signal: AbortSignal, onProgress: IngestProgress, onText: (text: string) => void): Promise<AskResult> {
+  /** `answer` overrides the style's sampling for this answer (the eval compares answer settings on one cached repo). */
+  async ask(request: AskPrompt & { readonly answer?: Pick<PromptStyle, "repeatPenalty" | "penalise" | "dry"> }, signal: AbortSignal, onProgress: IngestProgress, onText: (text: string) => void): Promise<AskResult> {
     const started = performance.now();
-    const history = buildHistory(request.repoContext, request.history ?? [], request.question);
+    const history = buildHistory(request.repoContext, request.history ?? [], request.question, this.style.repoIn);
     const prepared = await this.prepare(history, request.repoContext, request.maxTokens, "all-but-last", signal, onProgress);
     const base = { promptTokens: prepared.tokens.length, reusedTokens: prepared.reusedTokens, loadedFromState: prepared.loadedFromState };
     if (prepared.cancelled) return { ...base, cancelled: true, text: "", generatedTokens: 0, ttftMs: 0, contextSize: this.sequence?.contextSize };
     const { LlamaChat } = await import("node-llama-cpp");
     const sequence = this.sequence!;
     const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
+    const { repeatPenalty: penalty, penalise, dry } = request.answer ?? this.style;
     let ttftMs = 0;
     let generatedTokens = 0;
     try {
       const response = await chat.generateResponse(history, {
         maxTokens: request.maxTokens,
         temperature: request.temperature ?? 0,
+        repeatPenalty: penalty === 1 ? false : { penalty, lastTokens: 64, punishTokensFilter: penalise === "words" ? this.wordTokens : undefined },
+        dryRepeatPenalty: dry > 0 ? { strength: dry, lastTokens: 64 } : undefined,
         signal,
         stopOnAbortSignal: true,
         onToken: (tokens) => void (generatedTokens += tokens.length),
@@ -216,7 +226,7 @@ export class PromptSession {
    */
   private repoPrefixLength(repoContext: string, tokens: readonly Token[]): number {
     if (this.lastPrefix.repoContext !== repoContext) {
-      this.lastPrefix = { repoContext, probe: this.tokenizeChat(buildHistory(repoContext, [], "\u0001")) };
+      this.lastPrefix = { repoContext, probe: this.tokenizeChat(buildHistory(repoContext, [], "\u0001", this.style.repoIn)) };
     }
     return commonPrefix(tokens, this.lastPrefix.probe);
   }
@@ -284,13 +294,4 @@ export class PromptSession {
     const os = await import("node:os");
     return os.freemem();
   }
-}
-
-export function buildHistory(repoContext: string, turns: AskRequest["history"] & object, question: string): ChatHistoryItem[] {
-  const history: ChatHistoryItem[] = [{ type: "system", text: repoContext }];
-  for (const turn of turns) {
-    history.push({ type: "user", text: turn.question }, { type: "model", response: [turn.answer] });
-  }
-  history.push({ type: "user", text: question }, { type: "model", response: [] });
-  return history;
 }

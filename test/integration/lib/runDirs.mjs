@@ -6,6 +6,12 @@ import { fileURLToPath } from "node:url";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const modelPath = path.resolve(repoRoot, "../shared/models/stories260K.gguf");
+const SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf";
+/** SmolLM2 for the real-answer test, where src/engine/testModels.ts looks: ../shared/models, then the cache folder. */
+export const smollm2Path = [
+  path.resolve(repoRoot, "../shared/models", SMOLLM2),
+  path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), ".cache"), "longrope-qa", "models", SMOLLM2),
+].find((p) => fs.existsSync(p));
 export const suiteEntry = path.join(repoRoot, "out/test/integration/index.js");
 export const outputDir = path.join(repoRoot, "test/output");
 const fixtureRepo = path.join(repoRoot, "test/fixtures/tiny-repo");

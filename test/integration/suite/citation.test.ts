@@ -14,7 +14,9 @@ export const CITATION_QUESTION = "What does src/greet.ts:4 do, and what is in /e
 
 export function citationSuite(): void {
   it("a citation link opens the right file at the right line; paths outside the workspace stay text", async () => {
-    await askAndWatch(CITATION_QUESTION);
+    const watched = await askAndWatch(CITATION_QUESTION);
+    // The question follows long answers from another model: it must be answered, not refused for length.
+    assert.ok(watched.result && !watched.result.cancelled, "the question carrying the citations was not answered");
     const asked = await waitFor("the citation to resolve to a link", async () => {
       const t = await readTranscript();
       const message = lastOf(t.messages, (m) => m.role === "user" && m.text === CITATION_QUESTION);

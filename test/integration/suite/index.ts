@@ -8,6 +8,7 @@ import { currentPhase, requestScreenshot, writeResults, type TestRecord } from "
 import { mainPhaseSuites } from "./main.test";
 import { endpointSuites } from "./endpoint.test";
 import { reopenPhaseSuites } from "./reopen.test";
+import { realAnswerSuite } from "./realAnswer.test";
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: "bdd", color: false, reporter: "spec", timeout: 240_000 });
@@ -21,7 +22,10 @@ export async function run(): Promise<void> {
   if (phase === "main") {
     mainPhaseSuites();
     endpointSuites();
-  } else reopenPhaseSuites();
+  } else {
+    reopenPhaseSuites();
+    realAnswerSuite(); // last: it switches the model, and the answers above are checked on the fast one
+  }
 
   const tests: TestRecord[] = [];
   const failures = await new Promise<number>((resolve) => {

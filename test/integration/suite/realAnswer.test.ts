@@ -1,0 +1,42 @@
+/**
+ * A real answer in the real host: SmolLM2-135M-Instruct (path from the runner, env LONGROPE_QA_SMOLLM2) is asked about
+ * the fixture, and the answer shown in the page must carry a fact that is in one file only (src/greet.ts: "visitor
+ * number"). stories260K, which the rest of the suite uses for speed, never says it.
+ */
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import { askAndWatch, assistantMessages } from "./asking";
+import { recordFact } from "./exchange";
+import { readTranscript, setSetting, waitFor } from "./helpers";
+
+export const REAL_QUESTION = "What does the greet function in src/greet.ts return?";
+/** In the fixture only in src/greet.ts: `Hello, ${name}! You are visitor number ${add(41, 1)}.` */
+export const REAL_FACT = /visitor number/i;
+
+export function realAnswerSuite(): void {
+  describe("A real instruction-tuned model in the host", () => {
+    it("SmolLM2 answers with a fact from src/greet.ts", async function () {
+      this.timeout(600_000);
+      const smollm2 = process.env.LONGROPE_QA_SMOLLM2;
+      assert.ok(smollm2, "LONGROPE_QA_SMOLLM2 is not set: the runner finds SmolLM2 in ../shared/models or ~/.cache/longrope-qa/models");
+      const configured = vscode.workspace.getConfiguration("longropeQa").get<string>("modelPath");
+      await vscode.commands.executeCommand("longropeQa.newChat");
+      await setSetting("longropeQa.modelPath", smollm2);
+      await setSetting("longropeQa.maxAnswerTokens", 64);
+      try {
+        await waitFor("the model setting to apply", () =>
+          vscode.workspace.getConfiguration("longropeQa").get<string>("modelPath") === smollm2 ? true : undefined, 5000);
+        const watched = await askAndWatch(REAL_QUESTION, { timeoutMs: 540_000 });
+        assert.ok(watched.result && !watched.result.cancelled, "the answer did not complete");
+        assert.match(watched.result.text, REAL_FACT, `the answer lacks the fact from src/greet.ts: ${JSON.stringify(watched.result.text)}`);
+        const shown = assistantMessages(await readTranscript()).at(-1)?.text ?? "";
+        assert.match(shown, REAL_FACT, `the page shows another answer: ${JSON.stringify(shown)}`);
+      } finally {
+        // The runner checks that this worker, too, is gone once the window closed.
+        recordFact("enginePidAtEnd", await vscode.commands.executeCommand<number | undefined>("longropeQa.test.enginePid").then(undefined, () => undefined));
+        await setSetting("longropeQa.maxAnswerTokens", undefined);
+        await setSetting("longropeQa.modelPath", configured);
+      }
+    });
+  });
+}
