@@ -11,7 +11,7 @@ import path from "node:path";
 import type { RepoQaConfig } from "../src/engine/api";
 import { RepoQa } from "../src/engine/repoQa";
 import { findTestModel } from "../src/engine/testModels";
-import { startLlamaServer } from "../test/unit/support/llamaServer";
+import { startLlamaServer } from "../test/support/llamaServer";
 
 const root = path.resolve(__dirname, "..");
 const json = process.argv.includes("--json");

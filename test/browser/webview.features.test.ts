@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import type { WelcomeInfo } from "../../src/chat/protocol";
-import { chromiumForSuite, openChatPage, repoRoot } from "../unit/support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot } from "../support/webviewPage";
 
 const welcome: WelcomeInfo = {
   modelFile: "SmolLM2-135M-Instruct.Q4_1.gguf",
@@ -19,7 +19,7 @@ const welcome: WelcomeInfo = {
   include: [],
 };
 
-describe("chat webview: welcome, chips, coverage", { timeout: 60_000 }, () => {
+describe("chat webview: welcome, chips, coverage", () => {
   const browser = chromiumForSuite();
   before(() => {
     execFileSync(process.execPath, ["esbuild.mjs", "--only=webview"], { cwd: repoRoot, stdio: "ignore" });

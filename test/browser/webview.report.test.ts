@@ -14,10 +14,10 @@ import { reportModel, treeOf, type ReportModel } from "../../src/commands/report
 import type { ReportRequest } from "../../src/commands/reportProtocol";
 import { RepoQa } from "../../src/engine/repoQa";
 import { readReport } from "../support/pageReaders.cjs";
-import { sharedModels } from "../unit/support/models";
-import { chromiumForSuite, openChatPage, repoRoot } from "../unit/support/webviewPage";
+import { sharedModels } from "../support/models";
+import { chromiumForSuite, openChatPage, repoRoot } from "../support/webviewPage";
 
-describe("context report view", { timeout: 120_000 }, () => {
+describe("context report view", () => {
   const browser = chromiumForSuite();
   let model: ReportModel;
   let temp: string;

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
-import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../unit/support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../support/webviewPage";
 
 const ANSWER = [
   "## Where the packer starts\n\n",
@@ -33,7 +33,7 @@ async function streamAnswer(chat: ChatPage, id: string, question: string, answer
 
 const transcriptOf = (chat: ChatPage) => chat.transcript();
 
-describe("chat webview in Chromium", { timeout: 60_000 }, () => {
+describe("chat webview in Chromium", () => {
   const browser = chromiumForSuite();
   before(() => {
     execFileSync(process.execPath, ["esbuild.mjs", "--only=webview"], { cwd: repoRoot, stdio: "ignore" });

@@ -12,7 +12,7 @@ import { before, describe, it } from "node:test";
 import { resolveCitation } from "../../src/chat/citations";
 import { parseWebviewMessage, type WebviewMessage } from "../../src/chat/protocol";
 import { findCitations } from "../../media/render";
-import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../unit/support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../support/webviewPage";
 
 const RLO = "\u202E";
 const HOSTILE = [
@@ -33,7 +33,7 @@ async function answer(chat: ChatPage, id: string, text: string): Promise<void> {
 
 type ResolveRequest = Extract<WebviewMessage, { type: "resolveCitations" }>;
 
-describe("answers cannot deceive the eye", { timeout: 60_000 }, () => {
+describe("answers cannot deceive the eye", () => {
   const browser = chromiumForSuite();
   before(() => {
     execFileSync(process.execPath, ["esbuild.mjs", "--only=webview"], { cwd: repoRoot, stdio: "ignore" });

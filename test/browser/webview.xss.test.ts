@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { before, describe, it } from "node:test";
-import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../unit/support/webviewPage";
+import { chromiumForSuite, openChatPage, repoRoot, type ChatPage } from "../support/webviewPage";
 
 /** Each payload sets window.__xss to its number if it ever runs. */
 export const PAYLOADS: readonly (readonly [name: string, text: string])[] = [
@@ -61,7 +61,7 @@ async function clickEveryLink(chat: ChatPage): Promise<void> {
   await chat.page.evaluate(() => document.querySelectorAll<HTMLElement>("#transcript a").forEach((a) => a.click()));
 }
 
-describe("chat webview XSS", { timeout: 90_000 }, () => {
+describe("chat webview XSS", () => {
   const browser = chromiumForSuite();
   let chat: ChatPage;
   before(async () => {

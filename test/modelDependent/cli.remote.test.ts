@@ -7,8 +7,8 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { repoRoot, sharedModels } from "../unit/support/models";
-import { freePort, startLlamaServer, type LlamaServer } from "../unit/support/llamaServer";
+import { repoRoot, sharedModels } from "../support/models";
+import { freePort, startLlamaServer, type LlamaServer } from "../support/llamaServer";
 
 const fixture = path.join(repoRoot, "test/fixtures/tiny-repo");
 const cache = mkdtempSync(path.join(os.tmpdir(), "lrq-remote-"));

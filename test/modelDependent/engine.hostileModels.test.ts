@@ -13,7 +13,7 @@ import { checkModelPath } from "../../src/engine/modelSource";
 import { RepoQa } from "../../src/engine/repoQa";
 import { gguf, patchGguf, readGgufHeader, type GgufValue } from "../../src/longrope/gguf/index";
 import { RepoQaError } from "../../src/util/errors";
-import { sharedModels } from "../unit/support/models";
+import { sharedModels } from "../support/models";
 
 const root = path.resolve(__dirname, "../..");
 const workerPath = path.join(root, "dist/engineWorker.mjs");

@@ -12,7 +12,7 @@ import path from "node:path";
 import { RepoQa } from "../../src/engine/repoQa";
 import { loadOrCreateKeyFile, newStateKey } from "../../src/engine/stateKey";
 import { StateStore } from "../../src/engine/worker/stateStore";
-import { sharedModels } from "../unit/support/models";
+import { sharedModels } from "../support/models";
 
 const root = path.resolve(__dirname, "../..");
 const temp = mkdtempSync(path.join(os.tmpdir(), "state-security-"));

@@ -13,7 +13,7 @@ import { ChatSession, type ChatStore } from "../../src/chat/chatSession";
 import type { HostMessage } from "../../src/chat/protocol";
 import type { RepoQaConfig } from "../../src/engine/api";
 import { RepoQa } from "../../src/engine/repoQa";
-import { sharedModels } from "../unit/support/models";
+import { sharedModels } from "../support/models";
 
 const root = path.resolve(__dirname, "../..");
 

@@ -10,7 +10,7 @@ import { packWorkspace } from "../../src/workspace/index";
 import type { PackOptions, TokenCounter, WorkspaceRoot } from "../../src/workspace/types";
 import { loadLlamaTokenizer, type CountingTokenizer } from "../fixtures/llamaTokenizer";
 import { makeTree } from "../fixtures/makeTree";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { useTempCacheHome } from "../support/tempCache";
 
 const repoRoot = path.resolve(__dirname, "../..");
 useTempCacheHome();

@@ -15,7 +15,7 @@ import { clearPackCaches, packWorkspace } from "../../src/workspace/index";
 import { countStore, packCacheDir } from "../../src/workspace/packCaches";
 import { loadLlamaTokenizer } from "../fixtures/llamaTokenizer";
 import { makeTree } from "../fixtures/makeTree";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { useTempCacheHome } from "../support/tempCache";
 
 const run = promisify(execFile);
 const cacheHome = useTempCacheHome();

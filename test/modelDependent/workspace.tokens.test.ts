@@ -7,7 +7,7 @@ import { packWorkspace } from "../../src/workspace/index";
 import type { PackProgress, PackResult, TokenCounter } from "../../src/workspace/types";
 import { loadLlamaTokenizer, type CountingTokenizer } from "../fixtures/llamaTokenizer";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { useTempCacheHome } from "../support/tempCache";
 
 const repoRoot = path.resolve(__dirname, "../..");
 useTempCacheHome();

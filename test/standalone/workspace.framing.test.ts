@@ -9,7 +9,7 @@ import { restoreMarkers, unsafeNameDetail } from "../../src/workspace/framing";
 import { frameFile, LINE_NUMBER_EVERY } from "../../src/workspace/format";
 import { packWorkspace } from "../../src/workspace/index";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { useTempCacheHome } from "../support/tempCache";
 
 // Findings are cached on disk by content: a scan from an earlier run must not stand in for this one.
 useTempCacheHome();

@@ -8,7 +8,7 @@ import { GLOB_LIMITS, GlobRules } from "../../src/workspace/globRules";
 import { packWorkspace } from "../../src/workspace/index";
 import { RepoQaError } from "../../src/util/errors";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { useTempCacheHome } from "../support/tempCache";
 
 // Findings are cached on disk by content: a scan from an earlier run must not stand in for this one.
 useTempCacheHome();

@@ -9,7 +9,7 @@ import { packWorkspace } from "../../src/workspace/index";
 import { readCandidates } from "../../src/workspace/readFiles";
 import type { PackResult } from "../../src/workspace/types";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { useTempCacheHome } from "../support/tempCache";
 
 // Findings are cached on disk by content: a scan from an earlier run must not stand in for this one.
 useTempCacheHome();

@@ -12,7 +12,7 @@ import { describe, it } from "node:test";
 import { ownRulesMayFlag, presetMayFlag } from "../../src/workspace/secretPrefilter";
 import { ownSecretFindings } from "../../src/workspace/secretRules";
 import { scanForSecrets, SECRET_RULES_VERSION, type ScannedText } from "../../src/workspace/secretScanner";
-import { OWN_RULE_POSITIVES } from "../unit/support/secretExamples";
+import { OWN_RULE_POSITIVES } from "../support/secretExamples";
 
 const repo = path.resolve(import.meta.dirname, "..", "..");
 

@@ -9,8 +9,8 @@ import { packWorkspace, renderPackReport, toPackJson } from "../../src/workspace
 import { ownSecretFindings } from "../../src/workspace/secretRules";
 import type { PackResult } from "../../src/workspace/types";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
-import { OWN_RULE_CASES, OWN_RULE_NEGATIVES } from "../unit/support/secretExamples";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { OWN_RULE_CASES, OWN_RULE_NEGATIVES } from "../support/secretExamples";
+import { useTempCacheHome } from "../support/tempCache";
 
 // Findings are cached on disk by content: a scan from an earlier run must not stand in for this one.
 useTempCacheHome();

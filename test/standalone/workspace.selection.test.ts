@@ -10,7 +10,7 @@ import { ReaderClass, readerClass } from "../../src/workspace/readerPriority";
 import { TokenEstimator } from "../../src/workspace/tokenEstimate";
 import type { PackResult } from "../../src/workspace/types";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { useTempCacheHome } from "../support/tempCache";
 
 useTempCacheHome();
 

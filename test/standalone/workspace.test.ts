@@ -5,7 +5,7 @@ import { INSTRUCTION, packWorkspace, renderPackReport, toPackJson } from "../../
 import { RepoQaError } from "../../src/util/errors";
 import { frameFile } from "../../src/workspace/format";
 import { makeTree, type TempTree } from "../fixtures/makeTree";
-import { useTempCacheHome } from "../unit/support/tempCache";
+import { useTempCacheHome } from "../support/tempCache";
 
 useTempCacheHome();
 

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { readConfig } from "../../../src/config";
 import { findTestModel } from "../../../src/engine/testModels";
-import { startLlamaServer, type LlamaServer } from "../../unit/support/llamaServer";
+import { startLlamaServer, type LlamaServer } from "../../support/llamaServer";
 import { askAndWatch, assistantMessages } from "./asking";
 import { readTranscript, setSetting, waitFor } from "./helpers";
 

@@ -9,7 +9,7 @@ import { encodeMetadataEntry } from "../../src/longrope/gguf/encode";
 import { buildGguf, GGML_TYPE, gguf, patchGguf, readGgufHeader, type GgufHeader } from "../../src/longrope/gguf/index";
 import { extendModel, findExtendedModel } from "../../src/longrope/extend";
 import { RepoQaError } from "../../src/util/errors";
-import { inPairs } from "./support/models";
+import { inPairs } from "../support/models";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const models = {
@@ -24,7 +24,7 @@ interface ProbeResult { nll: number; scored: number; trainContextSize: number; g
 /** Loads a model in a child process (node-llama-cpp) and scores a fixed text. */
 async function probe(modelPath: string, extra: Record<string, unknown> = {}): Promise<ProbeResult> {
   const text = Array.from({ length: 12 }, (_, i) => `Once upon a time, a little bird number ${i} sang in the big green tree. `).join("");
-  const { stdout } = await run(process.execPath, ["test/unit/support/llamaProbe.mjs",
+  const { stdout } = await run(process.execPath, ["test/support/llamaProbe.mjs",
     JSON.stringify({ modelPath, contextSize: 2048, text, scoreFrom: 100, ...extra })], { cwd: repoRoot, timeout: 60_000 });
   // llama.cpp prints to stdout too: the result is the line after the marker.
   return JSON.parse(stdout.split("\n@@probe ").at(-1)!) as ProbeResult;

@@ -6,7 +6,7 @@ import { spawn, execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as os from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
-import { sharedModels } from "./support/models";
+import { sharedModels } from "../support/models";
 
 const root = path.resolve(__dirname, "../..");
 const { stories, tinyRandom, smollm2 } = sharedModels;

@@ -7,7 +7,7 @@ import type { Llama, LlamaModel } from "node-llama-cpp";
 import { frameFile, instructionFor } from "../../src/workspace/format";
 import { packWorkspace } from "../../src/workspace/index";
 import { buildHistory, chatWrapperFor } from "../../src/engine/worker/promptStyle";
-import { sharedModels } from "./support/models";
+import { sharedModels } from "../support/models";
 
 const tinyRepo = path.resolve(__dirname, "../fixtures/tiny-repo");
 

@@ -13,7 +13,7 @@ import { gguf, patchGguf, readF32Tensor, readGgufHeader } from "../../src/longro
 import { readModelRopeInfo, shipsLongFactors } from "../../src/longrope/modelShape";
 import { initialVectors } from "../../src/longrope/search/longropeSearch";
 import { makeSyntheticModel, shapes } from "../../scripts/make-synthetic-model";
-import { sharedModels } from "./support/models";
+import { sharedModels } from "../support/models";
 
 const dir = mkdtempSync(path.join(os.tmpdir(), "lrq-extend-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 /** Where the test models are (../shared/models, else the cache folder scripts/fetch-models.ts fills), and small helpers about child processes. */
 import * as path from "node:path";
-import { findTestModel, testModelCandidates, type TestModelName } from "../../../src/engine/testModels";
+import { findTestModel, testModelCandidates, type TestModelName } from "../../src/engine/testModels";
 
-export const repoRoot = path.resolve(__dirname, "../../..");
+export const repoRoot = path.resolve(__dirname, "../..");
 
 /** A test model's path: the first folder that has it, else where fetch-models would put it (the test then fails naming it). */
 function modelPath(name: TestModelName): string {

@@ -7,12 +7,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before } from "node:test";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { chatPageHtml } from "../../../src/chat/html";
-import type { HostMessage, WebviewMessage } from "../../../src/chat/protocol";
-import { chromiumPath } from "../../support/chromium.cjs";
-import { readComposer, readTranscript, type ComposerView, type Transcript } from "../../support/pageReaders.cjs";
+import { chatPageHtml } from "../../src/chat/html";
+import type { HostMessage, WebviewMessage } from "../../src/chat/protocol";
+import { chromiumPath } from "./chromium.cjs";
+import { readComposer, readTranscript, type ComposerView, type Transcript } from "./pageReaders.cjs";
 
-export const repoRoot = path.resolve(__dirname, "../../..");
+export const repoRoot = path.resolve(__dirname, "../..");
 const ORIGIN = "https://webview.test";
 
 export type Theme = "light" | "dark" | "high-contrast";

@@ -8,7 +8,7 @@ import { promisify } from "node:util";
 import { makeSyntheticModel, shapes, syntheticTensors } from "../../scripts/make-synthetic-model";
 import { extendModel } from "../../src/longrope/extend";
 import { GGML_TYPE, readF32Tensor, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
-import { inPairs } from "./support/models";
+import { inPairs } from "../support/models";
 import { measurePerplexity } from "../../src/longrope/perplexity";
 import { PplWorker } from "../../src/longrope/pplWorker";
 
@@ -20,7 +20,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const run = promisify(execFile);
 const text = Array.from({ length: 14 }, (_, i) => `Line ${i}: the quick brown fox jumps over the lazy dog.`).join("\n");
 async function probe(modelPath: string, contextSize: number, generate = 0) {
-  const { stdout } = await run(process.execPath, ["test/unit/support/llamaProbe.mjs",
+  const { stdout } = await run(process.execPath, ["test/support/llamaProbe.mjs",
     JSON.stringify({ modelPath, contextSize, text, scoreLast: 16, generate })], { cwd: repoRoot, timeout: 60_000 });
   return JSON.parse(stdout.split("\n@@probe ").at(-1)!) as { nll: number; scored: number; generated: number[]; trainContextSize: number };
 }

@@ -1,6 +1,6 @@
 // Child process for tests that need llama.cpp: loads one model, reports the summed negative log-likelihood of a
 // token sequence and optionally a few greedy tokens, as one JSON line on stdout. A native crash ends only this process.
-// Usage: node test/unit/support/llamaProbe.mjs '{"modelPath", "contextSize", "text" | "tokens", "scoreFrom"? | "scoreLast"?,
+// Usage: node test/support/llamaProbe.mjs '{"modelPath", "contextSize", "text" | "tokens", "scoreFrom"? | "scoreLast"?,
 //   "generate"?, "metadataOverrides"?, "threads"?}'. Only positions ≥ scoreFrom are scored (full-vocabulary
 //   probabilities are costly for 32k-token vocabularies).
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
