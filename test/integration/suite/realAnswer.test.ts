@@ -4,12 +4,15 @@
  * number"). stories260K, which the rest of the suite uses for speed, never says it.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as vscode from "vscode";
 import { askAndWatch, assistantMessages } from "./asking";
 import { recordFact } from "./exchange";
 import { readTranscript, setSetting, waitFor } from "./helpers";
 
-export const REAL_QUESTION = "What does the greet function in src/greet.ts return?";
+/** The question form the eval measured best for a literal (docs/answer-quality.md), as the CLI test asks it. */
+export const REAL_QUESTION = "What string does greet return?";
 /** In the fixture only in src/greet.ts: `Hello, ${name}! You are visitor number ${add(41, 1)}.` */
 export const REAL_FACT = /visitor number/i;
 
@@ -26,6 +29,12 @@ export function realAnswerSuite(): void {
       try {
         await waitFor("the model setting to apply", () =>
           vscode.workspace.getConfiguration("longropeQa").get<string>("modelPath") === smollm2 ? true : undefined, 5000);
+        // SmolLM2 reads the end of its prompt best; the packer puts the most recently edited file last, as for a user
+        // who just worked on it (the CLI test does the same).
+        const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+        assert.ok(root, "no workspace folder is open");
+        const now = new Date();
+        fs.utimesSync(path.join(root, "src/greet.ts"), now, now);
         const watched = await askAndWatch(REAL_QUESTION, { timeoutMs: 540_000 });
         assert.ok(watched.result && !watched.result.cancelled, "the answer did not complete");
         assert.match(watched.result.text, REAL_FACT, `the answer lacks the fact from src/greet.ts: ${JSON.stringify(watched.result.text)}`);
