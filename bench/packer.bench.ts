@@ -160,13 +160,37 @@ function compare(ours: PackResult, repomix: RepomixRun) {
   return { onlyOurs, onlyRepomix, explanations };
 }
 
-function printTable(r: Record<string, unknown>, explanations: string[]): void {
-  const work = (w: unknown) => {
-    const { textsTokenized, filesScanned } = w as ChildPack["work"];
-    return `${textsTokenized} texts tokenized, ${filesScanned} files scanned`;
-  };
-  const rows: [string, unknown, unknown, string][] = [
-    ["repomix, full pack with token counts (ms)", (r.PK_repomix_ms as number[]).join(" / "), "", "before / after ours; their mean is the baseline"],
+type Work = ChildPack["work"] | undefined;
+
+/** The part of main's result the table shows. */
+interface TableInput {
+  readonly PK_model: string;
+  readonly PK_tree_files: number;
+  readonly PK_files_ours: number;
+  readonly PK_files_repomix: number;
+  readonly PK_prompt_tokens: number | undefined;
+  readonly PK_repomix_ms: readonly number[];
+  readonly PK_cold_128k_ms: number;
+  readonly PK_cold_128k_files: number;
+  readonly PK_cold_128k_work: Work;
+  readonly PK_cold_128k_ratio: number;
+  readonly PK_cold_unlimited_ms: number;
+  readonly PK_cold_unlimited_ratio: number;
+  readonly PK_warm_process_ms: number;
+  readonly PK_warm_process_wall_ms: number;
+  readonly PK_warm_process_work: Work;
+  readonly PK_warm_process_ratio: number;
+  readonly PK_cold_unlimited_2_engines_ms: number;
+  readonly PK_parallel_ratio: number;
+  readonly PK_cold_process_128k_ms: number;
+  readonly PK_warm_process_128k_ms: number;
+  readonly PK_warm_process_128k_ratio: number;
+}
+
+function printTable(r: TableInput, explanations: string[]): void {
+  const work = (w: Work) => (w ? `${w.textsTokenized} texts tokenized, ${w.filesScanned} files scanned` : "no work counts");
+  const rows: [string, number | string, number | string, string][] = [
+    ["repomix, full pack with token counts (ms)", r.PK_repomix_ms.join(" / "), "", "before / after ours; their mean is the baseline"],
     ["ours cold, budget 128k (ms)", r.PK_cold_128k_ms, r.PK_cold_128k_ratio, `goal ≤ 0.33 of repomix; ${r.PK_cold_128k_files} files, ${work(r.PK_cold_128k_work)}`],
     ["ours cold, no budget (ms)", r.PK_cold_unlimited_ms, r.PK_cold_unlimited_ratio, "goal ≤ 1.0 of repomix"],
     ["ours, new process, nothing edited, no budget (ms)", r.PK_warm_process_ms, r.PK_warm_process_ratio, `goal ≤ 0.15 of our cold; ${work(r.PK_warm_process_work)}; process ${r.PK_warm_process_wall_ms} ms with Node's start`],

@@ -79,7 +79,7 @@ function packOnce(dir: string, cacheDir: string, budgetTokens: number | undefine
 function main(): void {
   buildEngineWorker();
   const all = sources();
-  const rows: Record<string, unknown>[] = [];
+  const rows: { tree: string; treeFiles: number; treeMB: number; budget: number | string; cold: PackRun; warm: PackRun }[] = [];
   try {
     for (const size of sizes) {
       const tree = makeTree(size, all);
@@ -101,8 +101,7 @@ function main(): void {
   process.stdout.write("| tree | budget | packed files | prompt tokens | cold ms | cold: texts tokenized / files scanned | cold peak heap / RSS MB | new process ms | new process RSS MB |\n");
   process.stdout.write("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
   for (const r of rows) {
-    const cold = r.cold as PackRun;
-    const warm = r.warm as PackRun;
+    const { cold, warm } = r;
     process.stdout.write(
       `| ${r.tree} (${r.treeFiles} files, ${r.treeMB} MB) | ${r.budget} | ${cold.files} | ${cold.totalTokens} | ${cold.packMs} | ${cold.work.textsTokenized} / ${cold.work.filesScanned} | ${cold.peakHeapMB} / ${cold.maxRssMB} | ${warm.packMs} | ${warm.maxRssMB} |\n`,
     );

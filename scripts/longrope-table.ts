@@ -69,7 +69,7 @@ async function main(): Promise<void> {
   };
   await mkdir(work, { recursive: true });
   const cellsFile = path.join(work, "cells.json");
-  const cells: TableCell[] = JSON.parse(await readFile(cellsFile, "utf8").catch(() => "[]"));
+  const cells = JSON.parse(await readFile(cellsFile, "utf8").catch(() => "[]")) as TableCell[];
   const has = (kind: string, method: string, length: number) => cells.some((c) => c.kind === kind && c.method === method && c.length === length);
   const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
   const keep = async (cell: TableCell) => {

@@ -214,7 +214,7 @@ async function main(): Promise<void> {
       seed: { type: "string" },
     },
   });
-  const shape = shapes[values.shape!];
+  const shape = shapes[values.shape];
   if (!shape || !values.out) {
     process.stderr.write(`Usage: make-synthetic-model --shape ${Object.keys(shapes).join("|")} --out FILE.gguf [--tokenizer-from GGUF] [--type q8_0|f16|f32] [--seed N]\n`);
     process.exitCode = 2;

@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   }));
   await mkdir(work, { recursive: true });
   const rowsFile = path.join(work, "rows.json");
-  const rows: Row[] = JSON.parse(await readFile(rowsFile, "utf8").catch(() => "[]"));
+  const rows = JSON.parse(await readFile(rowsFile, "utf8").catch(() => "[]")) as Row[];
   const searched: Record<string, SearchedFactors> = {};
   const log = (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -159,7 +159,7 @@ async function bar(seed: number, budgetSeconds: number): Promise<void> {
     const ppl: Record<string, number> = {};
     for (const method of ["pi", "ntk", "yarn", "longrope"] as EvalMethod[]) {
       ppl[method] = (await measurePerplexity(worker, modelPath, methodVariant(method, length / originalContext, info, originalContext, found), evalSamples, { threads: 1 })).ppl;
-      log(`${method}: ${ppl[method]!.toFixed(3)}`);
+      log(`${method}: ${ppl[method].toFixed(3)}`);
     }
     const holds = ["pi", "ntk", "yarn"].every((m) => ppl.longrope! <= ppl[m]!);
     process.stdout.write(`${holds ? "holds" : "FAILS"}: LongRoPE ${ppl.longrope!.toFixed(3)} vs PI ${ppl.pi!.toFixed(3)}, NTK ${ppl.ntk!.toFixed(3)}, YaRN ${ppl.yarn!.toFixed(3)} at ${length} in ${((performance.now() - started) / 1000).toFixed(0)} s\n`);

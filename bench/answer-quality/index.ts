@@ -70,12 +70,12 @@ async function main(): Promise<void> {
     process.stdout.write((values.variants ? variantTable(saved.records, "default") : lengthDepthTables(saved.records)) + "\n");
     return;
   }
-  const modelPath = isTestModelName(values.model!) ? await fetchTestModel(values.model!, { log: (l) => process.stderr.write(`${l}\n`) }) : path.resolve(values.model!);
-  const [seeds] = wholeNumbers(values.seeds!, "--seeds");
-  const [firstSeed] = wholeNumbers(values["first-seed"]!, "--first-seed");
-  const [threads] = wholeNumbers(values.threads!, "--threads");
-  const [maxTokens] = wholeNumbers(values["max-tokens"]!, "--max-tokens");
-  const lengths = values.variants ? wholeNumbers(values["variant-length"]!, "--variant-length") : wholeNumbers(values.lengths!, "--lengths");
+  const modelPath = isTestModelName(values.model) ? await fetchTestModel(values.model, { log: (l) => process.stderr.write(`${l}\n`) }) : path.resolve(values.model);
+  const [seeds] = wholeNumbers(values.seeds, "--seeds");
+  const [firstSeed] = wholeNumbers(values["first-seed"], "--first-seed");
+  const [threads] = wholeNumbers(values.threads, "--threads");
+  const [maxTokens] = wholeNumbers(values["max-tokens"], "--max-tokens");
+  const lengths = values.variants ? wholeNumbers(values["variant-length"], "--variant-length") : wholeNumbers(values.lengths, "--lengths");
   const variants = chosenVariants();
   if (values.needles !== "all" && values.needles !== "one") throw new Error(`--needles is "all" or "one", not "${values.needles}".`);
   const needles = values.needles;

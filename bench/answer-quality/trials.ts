@@ -51,7 +51,7 @@ async function pack(ctx: Pick<TrialContext, "model" | "variant">, write: (dir: s
   const dir = mkdtempSync(path.join(os.tmpdir(), "answer-quality-"));
   try {
     write(dir);
-    const counter = { countTokens: async (texts: readonly string[]) => texts.map((t) => ctx.model.tokens(t)) };
+    const counter = { countTokens: (texts: readonly string[]) => Promise.resolve(texts.map((t) => ctx.model.tokens(t))) };
     const packed = await packWorkspace({ roots: [{ name: "haystack", path: dir }], tokenCounter: counter, format: ctx.variant.format });
     return { text: packed.text, tokens: packed.totalTokens ?? 0 };
   } finally {

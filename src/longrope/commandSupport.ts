@@ -46,7 +46,8 @@ export function defaultCacheDir(): string {
 
 export interface SampleRequest {
   readonly worker: PplWorker;
-  readonly values: Record<string, unknown>;
+  /** The parsed sampleOptions (the commands' own options ride along unread). */
+  readonly values: { readonly text?: string; readonly seed?: string; readonly "cache-dir"?: string };
   readonly modelPath: string;
   readonly sampleTokens: number;
   readonly searchCount: number;
@@ -58,12 +59,12 @@ export interface SampleRequest {
 export function loadSamples(r: SampleRequest): Promise<SampleSet> {
   const progress = (message: string) => process.stderr.write(`${message}\n`);
   if (r.values.text) {
-    return textSamples({ ...r, textPath: path.resolve(String(r.values.text)) });
+    return textSamples({ ...r, textPath: path.resolve(r.values.text) });
   }
   return generatedSamples({
     ...r,
-    seed: wholeNumber(r.values.seed as string | undefined, "--seed", 1),
-    cacheDir: r.values["cache-dir"] ? path.resolve(String(r.values["cache-dir"])) : defaultCacheDir(),
+    seed: wholeNumber(r.values.seed, "--seed", 1),
+    cacheDir: r.values["cache-dir"] ? path.resolve(r.values["cache-dir"]) : defaultCacheDir(),
     onProgress: progress,
   });
 }
@@ -71,7 +72,7 @@ export function loadSamples(r: SampleRequest): Promise<SampleSet> {
 /** Runs `body` with a worker and a signal that Ctrl-C aborts; the worker is always stopped. */
 export async function withWorker<T>(gpu: unknown, body: (worker: PplWorker, signal: AbortSignal) => Promise<T>): Promise<T> {
   if (gpu !== undefined && gpu !== "cpu" && gpu !== "auto") throw new RepoQaError(`--gpu must be "cpu" or "auto".`, "bad-input");
-  const worker = new PplWorker({ gpu: (gpu as "cpu" | "auto" | undefined) ?? "cpu", log: process.env.LONGROPE_QA_DEBUG ? (l) => process.stderr.write(`${l}\n`) : undefined });
+  const worker = new PplWorker({ gpu: gpu ?? "cpu", log: process.env.LONGROPE_QA_DEBUG ? (l) => process.stderr.write(`${l}\n`) : undefined });
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once("SIGINT", onSigint);

@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { writeTextAtomically } from "../util/atomicFile";
 import * as path from "node:path";
+import { elementAt } from "../util/elementAt";
 import { RepoQaError } from "../util/errors";
 import type { PplWorker } from "./pplWorker";
 
@@ -99,7 +100,7 @@ class StoryCache {
 
   async story(index: number): Promise<number[]> {
     while (index >= this.data.stories.length) await this.generateMore();
-    return this.data.stories[index]!;
+    return elementAt(this.data.stories, index);
   }
 
   private async generateMore(): Promise<void> {
@@ -156,7 +157,9 @@ async function listTextFiles(root: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of (await readdir(root, { withFileTypes: true, recursive: true })).sort((a, b) => a.name.localeCompare(b.name))) {
     if (!entry.isFile()) continue;
-    const file = path.join(entry.parentPath ?? (entry as { path?: string }).path ?? root, entry.name);
+    // @types/node says parentPath is always there, but it came in Node 20.12 and engines allows 20.0: before it, .path.
+    const { parentPath, path: oldPath } = entry as { parentPath?: string; path?: string };
+    const file = path.join(parentPath ?? oldPath ?? root, entry.name);
     if (/(^|[\\/])(\.git|node_modules|dist|out)([\\/]|$)/.test(path.relative(root, file))) continue;
     const head = (await readFile(file)).subarray(0, 8000);
     if (!head.includes(0)) out.push(file);

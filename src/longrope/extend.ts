@@ -84,16 +84,18 @@ export async function extendModel(options: ExtendModelOptions): Promise<Extended
   }
   const pairs = info.dimensionCount / 2;
   const scale = targetContext / originalContext;
-  const rescaled = options.longFactors ? undefined : ownFactorsRescaled(info, modelPath, originalContext, scale);
-  const longFactors = options.longFactors ?? rescaled!.factors;
+  const chosen: { factors: readonly number[]; fromScale?: number } = options.longFactors
+    ? { factors: options.longFactors }
+    : ownFactorsRescaled(info, modelPath, originalContext, scale);
+  const longFactors = chosen.factors;
   checkFactors(longFactors, pairs, "long");
   if (options.shortFactors) checkFactors(options.shortFactors, pairs, "short");
   const attnFactor = options.attnFactor ?? attentionScale(scale, originalContext);
   const header = await readGgufHeader(modelPath);
   const useLongrope = arch === "phi3" || options.shortFactors !== undefined || info.factorStorage === "rope_factors_long/short";
   const shortFactors = useLongrope ? options.shortFactors ?? info.shortFactors ?? new Array<number>(pairs).fill(1) : undefined;
-  const tensors: Record<string, Float32Array> = useLongrope
-    ? { "rope_factors_long.weight": Float32Array.from(longFactors), "rope_factors_short.weight": Float32Array.from(shortFactors!) }
+  const tensors: Record<string, Float32Array> = shortFactors
+    ? { "rope_factors_long.weight": Float32Array.from(longFactors), "rope_factors_short.weight": Float32Array.from(shortFactors) }
     : { "rope_freqs.weight": Float32Array.from(longFactors) };
   const metadata: Record<string, GgufValue> = {
     [`${arch}.context_length`]: gguf.u32(targetContext),
@@ -124,8 +126,8 @@ export async function extendModel(options: ExtendModelOptions): Promise<Extended
     originalContext,
     originalContextFrom: options.originalContext !== undefined ? "given" : info.originalContextFrom,
     attnFactor,
-    ...(rescaled ? { rescaledFromScale: rescaled.fromScale } : {}),
-    ...(options.source !== undefined ? { source: options.source } : rescaled ? { source: `the model's own factors rescaled from ×${+rescaled.fromScale.toFixed(2)}` } : {}),
+    ...(chosen.fromScale !== undefined ? { rescaledFromScale: chosen.fromScale } : {}),
+    ...(options.source !== undefined ? { source: options.source } : chosen.fromScale !== undefined ? { source: `the model's own factors rescaled from ×${+chosen.fromScale.toFixed(2)}` } : {}),
     storage: useLongrope ? "rope_factors_long/short" : "rope_freqs",
     longFactors: [...longFactors],
     ...(shortFactors ? { shortFactors: [...shortFactors] } : {}),
@@ -149,7 +151,7 @@ function ownFactorsRescaled(info: ModelRopeInfo, modelPath: string, originalCont
   if (!(fromScale > 1) || scale <= fromScale) {
     throw new RepoQaError(`${path.basename(modelPath)} already covers ${info.contextLength} tokens (×${+shippedScale(info).toFixed(2)} of its ${originalContext}); choose a target context above ${info.contextLength}.`, "bad-input");
   }
-  return { factors: rescaleFactors(info.longFactors!, fromScale, scale), fromScale };
+  return { factors: rescaleFactors(info.longFactors, fromScale, scale), fromScale };
 }
 
 function checkFactors(factors: readonly number[], pairs: number, which: string): void {

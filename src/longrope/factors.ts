@@ -4,6 +4,7 @@
  * llama.cpp divides each pair's frequency by the value stored in `rope_freqs` / `rope_factors_*`, so these vectors
  * go into the GGUF as they are.
  */
+import { elementAt } from "../util/elementAt";
 
 export type RopeMethod = "pi" | "ntk" | "yarn" | "longrope";
 
@@ -110,7 +111,7 @@ export function rescaleFactors(factors: readonly number[], fromScale: number, to
 
 /** LongRoPE requires λ_i ≤ λ_{i+1}: lower-frequency pairs are never interpolated less than higher ones. */
 export function isMonotonic(factors: readonly number[]): boolean {
-  for (let i = 1; i < factors.length; i++) if (!(factors[i - 1]! <= factors[i]!)) return false;
+  for (let i = 1; i < factors.length; i++) if (!(elementAt(factors, i - 1) <= elementAt(factors, i))) return false;
   return true;
 }
 

@@ -65,6 +65,6 @@ export function shippedScale(info: ModelRopeInfo): number {
 }
 
 /** Whether the model ships long factors that stretch it beyond its original window (phi3 LongRoPE, Llama-3.x). */
-export function shipsLongFactors(info: ModelRopeInfo): boolean {
+export function shipsLongFactors(info: ModelRopeInfo): info is ModelRopeInfo & { readonly longFactors: readonly number[] } {
   return !!info.longFactors && shippedScale(info) > 1 && info.longFactors.some((f) => f > 1);
 }

@@ -8,6 +8,7 @@
  * Keys are 5-digit, at 5 depths (the centres of five equal bins: 10%, 30%, …, 90% of the filler before the key), and
  * every trial is fixed by (seed, length, depth, index), so every method answers the same prompts (paired trials).
  */
+import { elementAt } from "../util/elementAt";
 import { RepoQaError } from "../util/errors";
 import type { PasskeyTrial, PplProgress, RopeVariant } from "./pplProtocol";
 import type { PplWorker } from "./pplWorker";
@@ -97,13 +98,17 @@ export async function runPasskeyCell(
   }, { signal: options.signal, onProgress: options.onProgress });
   const trials: PasskeyTrialOutcome[] = [];
   for (const [d, group] of groups.entries()) {
+    const depth = elementAt(passkeyDepths, d);
+    const depthResults = elementAt(result.groups, d);
     for (const [t, key] of group.keys.entries()) {
-      const r = result.groups[d]![t]!;
+      const r = elementAt(depthResults, t);
       const answer = r.answer;
-      const [own, ...others] = r.candidateLogLikelihoods;
+      // Candidates are [key, ...decoys] (above), so the first log-likelihood is the key's own.
+      const own = elementAt(r.candidateLogLikelihoods, 0);
+      const others = r.candidateLogLikelihoods.slice(1);
       trials.push({
-        depth: passkeyDepths[d]!, key, answer, passed: firstInteger(answer) === key,
-        margin: own! - Math.max(...others), promptTokens: r.promptTokens,
+        depth, key, answer, passed: firstInteger(answer) === key,
+        margin: own - Math.max(...others), promptTokens: r.promptTokens,
       });
     }
   }

@@ -3,6 +3,7 @@
  * suffix, generates greedily, scores every candidate answer as a continuation, and is erased back to the prefix.
  */
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
+import { elementAt } from "../util/elementAt";
 import type { PasskeyRequest, PasskeyTrialResult, PplResults } from "./pplProtocol";
 import type { WorkerContext } from "./workerTasks";
 
@@ -23,7 +24,7 @@ export async function runPasskey(request: PasskeyRequest, ctx: WorkerContext): P
       await sequence.clearHistory();
       await feed(sequence, group.prefix as Token[], ctx.signal);
       const results: PasskeyTrialResult[] = [];
-      for (const [t, trial] of group.trials.entries()) {
+      for (const trial of group.trials) {
         ctx.progress({ phase: "passkey", done: trialsDone++, total: trialsTotal, unit: "trials", label: `${variant.label}, group ${g + 1}/${request.groups.length}` });
         const promptTokens = group.prefix.length + trial.suffix.length;
         if (promptTokens + request.maxNewTokens > request.contextSize) {
@@ -31,7 +32,7 @@ export async function runPasskey(request: PasskeyRequest, ctx: WorkerContext): P
         }
         await feed(sequence, trial.suffix.slice(0, -1) as Token[], ctx.signal);
         const [last] = await sequence.controlledEvaluate([[trial.suffix.at(-1) as Token, { generateNext: { probabilities: true } }]]);
-        const next = last?.next?.probabilities ?? new Map<Token, number>();
+        const next = last?.next.probabilities ?? new Map<Token, number>();
         const candidateLogLikelihoods: number[] = [];
         for (const candidate of trial.candidates) {
           candidateLogLikelihoods.push(await continuationLogLikelihood(sequence, next, candidate as Token[], promptTokens));
@@ -59,12 +60,13 @@ async function feed(sequence: LlamaContextSequence, tokens: readonly Token[], si
 async function continuationLogLikelihood(
   sequence: LlamaContextSequence, first: ReadonlyMap<Token, number>, candidate: readonly Token[], promptTokens: number,
 ): Promise<number> {
-  let sum = Math.log(Math.max(first.get(candidate[0]!) ?? 0, minProbability));
+  let sum = Math.log(Math.max(first.get(elementAt(candidate, 0)) ?? 0, minProbability));
   if (candidate.length < 2) return sum;
   const input = candidate.slice(0, -1).map((token) => [token, { generateNext: { probabilities: true } }] as const);
   const output = await sequence.controlledEvaluate(input as never);
-  for (let j = 1; j < candidate.length; j++) {
-    sum += Math.log(Math.max(output[j - 1]?.next?.probabilities?.get(candidate[j]!) ?? 0, minProbability));
+  // output[j] is the distribution after candidate[j], which scores the token after it.
+  for (const [j, token] of candidate.slice(1).entries()) {
+    sum += Math.log(Math.max(output[j]?.next.probabilities?.get(token) ?? 0, minProbability));
   }
   await sequence.eraseContextTokenRanges([{ start: promptTokens, end: sequence.nextTokenIndex }]);
   return sum;
@@ -78,7 +80,7 @@ async function greedy(sequence: LlamaContextSequence, first: Token | undefined, 
     out.push(token);
     if (out.length === max) break;
     const [result] = await sequence.controlledEvaluate([[token, { generateNext: { token: true, options: { temperature: 0 } } }]]);
-    token = result?.next?.token ?? undefined;
+    token = result?.next.token ?? undefined;
   }
   return out;
 }

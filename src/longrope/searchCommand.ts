@@ -80,7 +80,8 @@ export async function runSearchCommand(args: string[]): Promise<number> {
         `λ=[${p.best?.factors.map((f) => f.toFixed(3)).join(", ")}] n̂=${p.best?.nHat} (${(p.elapsedMs / 1000).toFixed(0)} s)\n`),
     });
   }).finally(() => (values.checkpoint === undefined ? rm(workDir, { recursive: true, force: true }) : undefined));
-  const last = result.stages.at(-1)!;
+  const last = result.stages.at(-1);
+  if (!last) throw new Error("the progressive search returned no stage although --stages has at least one");
   const factors = {
     ...last,
     ...(result.short ? { shortFactors: result.short.factors, shortPpl: result.short.ppl } : {}),

@@ -1,5 +1,5 @@
 /** The markdown tables and the plot data of a LongRoPE table run (scripts/longrope-table.ts). */
-import { methodLabels, type EvalMethod } from "./perplexity";
+import { methodLabels } from "./perplexity";
 import { pplUpTo, type PasskeyTableCell, type PplCell, type TableCell } from "./tableCells";
 
 export interface TableResults {
@@ -18,7 +18,9 @@ export function markdownTables(r: TableResults): TableReport {
   const passkey = r.cells.filter((c): c is PasskeyTableCell => c.kind === "passkey");
   const columns = [...native, ...lengths.filter((l) => !native.includes(l))];
   const head = (first: string) => `| ${first} | ${columns.map((l) => `${l.toLocaleString("en-US")}${l > window ? ` (×${+(l / window).toFixed(2)})` : ""}`).join(" | ")} |\n|---|${columns.map(() => "---:").join("|")}|`;
-  const label = (m: string) => methodLabels[m as EvalMethod] ?? m;
+  // A saved report may name a method this build no longer knows: it is shown as it is.
+  const labels: Readonly<Partial<Record<string, string>>> = methodLabels;
+  const label = (m: string) => labels[m] ?? m;
   const pplAt = (method: string, length: number) => {
     const own = ppl.find((c) => c.method === method && c.length === length);
     if (own) return own.ppl.toFixed(3);

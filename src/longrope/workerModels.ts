@@ -8,6 +8,7 @@ import { rm } from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Llama, LlamaModel } from "node-llama-cpp";
+import { elementAt } from "../util/elementAt";
 import { metadataString, patchGguf, readGgufHeader } from "./gguf/index";
 
 interface Entry {
@@ -37,14 +38,18 @@ export class VariantModels {
       this.entries = [found, ...this.entries.filter((e) => e !== found)];
       return found.model;
     }
-    const copy = ropeFreqs ? path.join(this.dir, `variant-${this.copies++}.gguf`) : undefined;
+    const variant = ropeFreqs ? { copy: path.join(this.dir, `variant-${this.copies++}.gguf`), freqs: ropeFreqs } : undefined;
+    const copy = variant?.copy;
     const model = (async () => {
-      if (copy) await patchGguf(modelPath, copy, { tensors: await factorTensors(modelPath, Float32Array.from(ropeFreqs!), slot) });
-      return this.llama.loadModel({ modelPath: copy ?? modelPath, gpuLayers: "auto", metadataOverrides: nest(overrides) as never });
+      if (variant) await patchGguf(modelPath, variant.copy, { tensors: await factorTensors(modelPath, Float32Array.from(variant.freqs), slot) });
+      return this.llama.loadModel({ modelPath: copy ?? modelPath, gpuLayers: "auto", metadataOverrides: nest(overrides) });
     })();
     const entry: Entry = { key, model, copy };
     this.entries.unshift(entry);
-    while (this.entries.length > keep) await this.evict(this.entries.pop()!);
+    while (this.entries.length > keep) {
+      const oldest = this.entries.pop();
+      if (oldest) await this.evict(oldest);
+    }
     try {
       return await model;
     } catch (error) {
@@ -93,7 +98,7 @@ export function nest(flat: Readonly<Record<string, number | string>>): Record<st
     const parts = key.split(".");
     let node = root;
     for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Record<string, unknown>;
-    node[parts[parts.length - 1]!] = value;
+    node[elementAt(parts, parts.length - 1)] = value;
   }
   return root;
 }

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { Llama, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import type { GenerateStoriesRequest, PerplexityRequest, PplProgress, PplResults, TokenizeTextRequest } from "./pplProtocol";
+import { elementAt } from "../util/elementAt";
 import type { VariantModels } from "./workerModels";
 
 export interface WorkerContext {
@@ -44,7 +45,7 @@ export async function generateStories(request: GenerateStoriesRequest, ctx: Work
 
 export async function tokenizeText(request: TokenizeTextRequest, ctx: WorkerContext): Promise<PplResults["tokenize"]> {
   const model = await ctx.models.get(request.modelPath);
-  return { tokens: model.tokenize(request.text, false) as number[], bos: requireBos(model), addBos: model.tokens.shouldPrependBosToken };
+  return { tokens: model.tokenize(request.text, false), bos: requireBos(model), addBos: model.tokens.shouldPrependBosToken };
 }
 
 export async function measurePerplexity(request: PerplexityRequest, ctx: WorkerContext): Promise<PplResults["perplexity"]> {
@@ -62,8 +63,9 @@ export async function measurePerplexity(request: PerplexityRequest, ctx: WorkerC
     if (!request.bucketTokens) return;
     const k = Math.floor(i / request.bucketTokens);
     while (buckets.length <= k) buckets.push({ from: buckets.length * request.bucketTokens, sum: 0, count: 0 });
-    buckets[k]!.sum += nll;
-    buckets[k]!.count++;
+    const bucket = elementAt(buckets, k);
+    bucket.sum += nll;
+    bucket.count++;
   };
   for (const [index, tokens] of request.samples.entries()) {
     ctx.progress({ phase: "perplexity", done: index, total: request.samples.length, unit: "samples", label: `${variant.label}, ${tokens.length} tokens` });
@@ -99,12 +101,13 @@ interface SampleOptions {
 async function sampleNll(tokens: readonly Token[], o: SampleOptions): Promise<{ sum: number; count: number }> {
   const { request } = o;
   const contextOptions = { threads: request.threads, batchSize: Math.min(request.batchSize ?? 512, tokens.length), flashAttention: request.flashAttention ?? false };
-  const split = o.prefixModel ? Math.min(o.nHat, tokens.length) : 0;
+  const { prefixModel } = o;
+  const split = prefixModel ? Math.min(o.nHat, tokens.length) : 0;
   let stateDir: string | undefined;
   let total = { sum: 0, count: 0 };
   try {
-    if (split > 0) {
-      const prefix = await o.prefixModel!.createContext({ ...contextOptions, contextSize: Math.max(split + 1, 64) });
+    if (prefixModel && split > 0) {
+      const prefix = await prefixModel.createContext({ ...contextOptions, contextSize: Math.max(split + 1, 64) });
       try {
         const sequence = prefix.getSequence();
         total = await evaluateRange(sequence, tokens, 0, split, o);
@@ -147,7 +150,7 @@ async function evaluateRange(sequence: LlamaContextSequence, tokens: readonly To
     for (let k = 0; k < end - start; k++) {
       const i = start + k;
       if (!scored(i)) continue;
-      const p = output[k]?.next?.probabilities?.get(tokens[i + 1]!) ?? 0;
+      const p = output[k]?.next.probabilities?.get(elementAt(tokens, i + 1)) ?? 0;
       const nll = -Math.log(Math.max(p, minProbability));
       o.onScored(i, nll);
       sum += nll;

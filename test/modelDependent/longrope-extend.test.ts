@@ -45,7 +45,7 @@ describe("original window and shipped factors", () => {
     assert.equal(info.factorStorage, "rope_factors_long/short");
     assert.ok(shipsLongFactors(info));
     const starts = initialVectors(info, 32, 512);
-    assert.deepEqual(starts["model-rescaled"], rescaleFactors(info.longFactors!, 8, 32));
+    assert.deepEqual(starts["model-rescaled"], rescaleFactors(info.longFactors, 8, 32));
     assert.deepEqual(Object.keys(starts), ["pi", "ntk", "yarn", "yarn-llama.cpp", "model-rescaled"]);
   });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
@@ -90,10 +90,10 @@ describe("longrope factors CLI", () => {
     { cwd: repoRoot, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
   it("prints one λ per RoPE pair of the model as JSON", () => {
-    const out = JSON.parse(run("factors", "--method", "yarn", "--scale", "8", "--model", stories, "--original-context", "512", "--json"));
+    const out = JSON.parse(run("factors", "--method", "yarn", "--scale", "8", "--model", stories, "--original-context", "512", "--json")) as { factors: number[] };
     close(out.factors, yarnFactors(8, 4, { base: 10000, dimensionCount: 8, originalContext: 512 }));
     // L defaults to the model's original window: its context length (2048) for stories260K, which declares none.
-    const byDefault = JSON.parse(run("factors", "--method", "ntk", "--scale", "4", "--model", stories, "--json"));
+    const byDefault = JSON.parse(run("factors", "--method", "ntk", "--scale", "4", "--model", stories, "--json")) as { originalContext: number; factors: number[] };
     assert.equal(byDefault.originalContext, 2048);
     close(byDefault.factors, ntkFactors(4, 4, 8));
   });

@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { generatedSamples, textSamples } from "../../src/longrope/corpus";
 import { readModelRopeInfo, type ModelRopeInfo } from "../../src/longrope/modelShape";
 import { attentionScale, ntkFactors, yarnAttentionScale, yarnFactors, yarnLlamaCppFactors } from "../../src/longrope/factors";
@@ -158,8 +159,7 @@ describe("longrope eval CLI", () => {
       const args = ["--import", "tsx", "src/cli.ts", "longrope", "eval", "--model", storiesModel, "--methods", "none,pi,longrope",
         "--lengths", "128,256", "--original-context", "128", "--factors", path.join(dir, "f.json"), "--samples", "1",
         "--threads", "1", "--cache-dir", dir, "--json"];
-      const stdout = await new Promise<string>((resolve, reject) =>
-        execFile(process.execPath, args, { cwd: repoRoot, timeout: 120_000 }, (e, out) => (e ? reject(e) : resolve(out))));
+      const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: repoRoot, timeout: 120_000 });
       const { results } = JSON.parse(stdout) as { results: { method: string; length: number; ppl: number }[] };
       assert.deepEqual(results.map((r) => `${r.method}@${r.length}`), ["none@128", "pi@128", "longrope@128", "none@256", "pi@256", "longrope@256"]);
       assert.ok(results.every((r) => Number.isFinite(r.ppl) && r.ppl > 1));

@@ -46,8 +46,9 @@ describe("prompt format options", () => {
 });
 
 describe("chat templates on SmolLM2 (tokenizer only)", () => {
-  let llama: Llama;
-  let model: LlamaModel;
+  let llama: Llama | undefined; // undefined when before() failed first
+  let model: LlamaModel | undefined;
+  const loaded = (): LlamaModel => model ?? assert.fail("SmolLM2 did not load (see the before hook)");
   before(async () => {
     const { getLlama, LlamaLogLevel } = await import("node-llama-cpp");
     llama = await getLlama({ build: "never", gpu: false, logLevel: LlamaLogLevel.error });
@@ -59,9 +60,10 @@ describe("chat templates on SmolLM2 (tokenizer only)", () => {
   });
 
   const tokensOf = async (template: "model" | "library", repoIn: "system" | "user") =>
-    (await chatWrapperFor(model, template)).generateContextState({ chatHistory: buildHistory("REPO", [], "Q", repoIn) }).contextText;
+    (await chatWrapperFor(loaded(), template)).generateContextState({ chatHistory: buildHistory("REPO", [], "Q", repoIn) }).contextText;
 
   it("the model's own template starts with one <|im_start|>; node-llama-cpp's ChatML wrapper with two", async () => {
+    const model = loaded();
     const imStart = model.tokenize("<|im_start|>", true)[0];
     const own = (await tokensOf("model", "system")).tokenize(model.tokenizer);
     const library = (await tokensOf("library", "system")).tokenize(model.tokenizer);

@@ -7,7 +7,7 @@ import { after, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { makeSyntheticModel, shapes, syntheticTensors } from "../../scripts/make-synthetic-model";
 import { extendModel } from "../../src/longrope/extend";
-import { GGML_TYPE, readF32Tensor, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
+import { GGML_TYPE, metadataString, readF32Tensor, readGgufHeader, tensorByteSize } from "../../src/longrope/gguf/index";
 import { inPairs } from "../support/models";
 import { measurePerplexity } from "../../src/longrope/perplexity";
 import { PplWorker } from "../../src/longrope/pplWorker";
@@ -27,7 +27,7 @@ async function probe(modelPath: string, contextSize: number, generate = 0) {
 
 describe("synthetic models of real shapes", () => {
   it("phi4-mini has Phi-4-mini's tensors: 32 layers, fused QKV for 24/8 heads, 48 LongRoPE pairs, 3.8B parameters", () => {
-    const tensors = syntheticTensors(shapes["phi4-mini"]!, GGML_TYPE.Q8_0, 1, new Array(48).fill(1), new Array(48).fill(1));
+    const tensors = syntheticTensors(shapes["phi4-mini"]!, GGML_TYPE.Q8_0, 1, new Array<number>(48).fill(1), new Array<number>(48).fill(1));
     const dims = new Map(tensors.map((t) => [t.name, t.dims]));
     assert.equal(tensors.length, 4 + 32 * 6, "token_embd, output_norm, 2 factor tensors (tied embeddings: no output.weight), 6 per layer");
     assert.ok(!dims.has("output.weight"));
@@ -49,7 +49,7 @@ describe("synthetic models of real shapes", () => {
       const h = await readGgufHeader(out);
       const source = await readGgufHeader(tokenizerFrom);
       assert.equal(h.metadata.get("general.architecture")?.value, "phi3");
-      assert.match(String(h.metadata.get("general.name")?.value), /SYNTHETIC/);
+      assert.match(metadataString(h, "general.name") ?? "", /SYNTHETIC/);
       assert.equal(h.metadata.get("longrope_qa.synthetic")?.value, true);
       const tokens = h.metadata.get("tokenizer.ggml.tokens")?.value as string[];
       assert.equal(tokens.length, 32064);
@@ -64,8 +64,8 @@ describe("synthetic models of real shapes", () => {
   it("round-trips through extend with long/short factors; llama.cpp picks them by the configured context size", async () => {
     const base = path.join(dir, "tiny-base.gguf");
     await makeSyntheticModel({ shape: shapes["tiny-phi3"]!, outPath: base, tokenizerFrom, type: "f32" });
-    const ones = new Array(6).fill(1);
-    const eights = new Array(6).fill(8);
+    const ones = new Array<number>(6).fill(1);
+    const eights = new Array<number>(6).fill(8);
     const variant = async (name: string, long: number[], short: number[]) => {
       const out = path.join(dir, `${name}.gguf`);
       const sidecar = await extendModel({ modelPath: base, outPath: out, longFactors: long, shortFactors: short, targetContext: 8192, originalContext: 512 });
@@ -95,7 +95,7 @@ describe("synthetic models of real shapes", () => {
     const { stdout } = await run(process.execPath, ["--import", "tsx", "-e",
       `require("./src/longrope/cli").runLongropeCli(${JSON.stringify(["extend", "--model", base, "--target-context", "16384", "--out", out, "--json"])}).then((c) => { process.exitCode = c; })`],
     { cwd: repoRoot });
-    assert.equal(JSON.parse(stdout).rescaledFromScale, 8);
+    assert.equal((JSON.parse(stdout) as { rescaledFromScale?: number }).rescaledFromScale, 8);
     const [before, after] = [await readGgufHeader(base), await readGgufHeader(out)];
     const oldLong = Array.from((await readF32Tensor(base, before, "rope_factors_long.weight"))!);
     const newLong = Array.from((await readF32Tensor(out, after, "rope_factors_long.weight"))!);
@@ -131,7 +131,7 @@ describe("synthetic models of real shapes", () => {
       const sample = [tokens.slice(0, 511)];
       const nll = async (variant: Parameters<typeof measurePerplexity>[2]) => (await measurePerplexity(worker, base, variant, sample, { threads: 1 })).meanNll;
       const plain = await nll({ label: "plain" });
-      const eights = new Array(6).fill(8);
+      const eights = new Array<number>(6).fill(8);
       assert.equal(await nll({ label: "long 8", ropeFreqs: eights, factorSlot: "long" }), plain, "the long set is not used at 512");
       const shortEights = await nll({ label: "short 8", ropeFreqs: eights, factorSlot: "short" });
       assert.ok(Math.abs(shortEights - plain) > 1e-4 * plain, `the short set is: ${shortEights} vs ${plain}`);

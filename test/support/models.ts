@@ -15,11 +15,15 @@ export const sharedModels = {
   smollm2: modelPath("smollm2"),
 };
 
-/** Runs child probes two at a time (one llama.cpp thread each): more would oversubscribe two cores. */
-export async function inPairs<T>(jobs: (() => Promise<T>)[]): Promise<T[]> {
-  const results: T[] = [];
+/**
+ * Runs child probes two at a time (one llama.cpp thread each): more would oversubscribe two cores. The result is a
+ * tuple as long as `jobs`, so `const [a, b] = await inPairs([...])` needs no check for a missing element.
+ */
+export async function inPairs<const Jobs extends readonly (() => Promise<unknown>)[]>(jobs: Jobs): Promise<{ -readonly [K in keyof Jobs]: Awaited<ReturnType<Jobs[K]>> }> {
+  const results: unknown[] = [];
   for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((job) => job()))));
-  return results;
+  // One result per job, in order: the mapped tuple type says exactly what the loop built.
+  return results as { -readonly [K in keyof Jobs]: Awaited<ReturnType<Jobs[K]>> };
 }
 
 /** Whether a process with this pid still runs (signal 0 checks without sending anything). */

@@ -34,6 +34,8 @@ export interface IngestProgress {
 }
 
 interface PreparedPrompt {
+  /** The sequence the prompt was evaluated into (ensureContext's). */
+  readonly sequence: LlamaContextSequence;
   readonly tokens: Token[];
   readonly prefixLength: number;
   readonly reusedTokens: number;
@@ -91,7 +93,7 @@ export class PromptSession {
     const base = { promptTokens: prepared.tokens.length, reusedTokens: prepared.reusedTokens, loadedFromState: prepared.loadedFromState };
     if (prepared.cancelled) return { ...base, cancelled: true, text: "", generatedTokens: 0, ttftMs: 0, contextSize: this.sequence?.contextSize };
     const { LlamaChat } = await import("node-llama-cpp");
-    const sequence = this.sequence!;
+    const { sequence } = prepared;
     const chat = new LlamaChat({ contextSequence: sequence, chatWrapper: this.chatWrapper, autoDisposeSequence: false });
     const { repeatPenalty: penalty, penalise, dry } = request.answer ?? this.style;
     let ttftMs = 0;
@@ -182,7 +184,7 @@ export class PromptSession {
       const chunkMs = Math.max(1, performance.now() - chunkStarted);
       const next = Math.min(chunk.length * 4, (chunk.length * chunkLimits.targetMs) / chunkMs);
       // Whole batches: a partial batch costs a decode call of its own.
-      const batch = this.context!.batchSize;
+      const batch = sequence.context.batchSize;
       chunkTokens = Math.min(chunkLimits.max, Math.max(batch, Math.round(next / batch) * batch));
       done += chunk.length;
       onProgress(done, end);
@@ -194,7 +196,7 @@ export class PromptSession {
         ` (tokenize ${(tokenized - started).toFixed(0)} ms${loadedFromState ? ", from saved state" : ""})\n`,
     );
     const cancelled = signal.aborted && done < end;
-    return { tokens, prefixLength, reusedTokens, evaluatedTokens, loadedFromState, cancelled, evaluateMs };
+    return { sequence, tokens, prefixLength, reusedTokens, evaluatedTokens, loadedFromState, cancelled, evaluateMs };
   }
 
   /**
@@ -209,10 +211,11 @@ export class PromptSession {
     // Writing a state costs about as much as evaluating a tenth of it again, so small edits are not re-saved: after a
     // restart the older state is loaded and the changed tail evaluated.
     const evaluatedInPrefix = prepared.prefixLength - Math.min(prepared.prefixLength, prepared.reusedTokens);
-    const save = this.store !== undefined && evaluatedInPrefix >= prepared.prefixLength * 0.1 && keep === prepared.prefixLength;
+    const { store } = this;
+    const save = store !== undefined && evaluatedInPrefix >= prepared.prefixLength * 0.1 && keep === prepared.prefixLength;
     if (when === "only-to-save" && !save) return;
     if (keep < sequence.nextTokenIndex) await sequence.eraseContextTokenRanges([{ start: keep, end: sequence.nextTokenIndex }]);
-    if (save) await saveRepoState(this.store!, this.loaded, sequence, prepared.tokens.slice(0, keep));
+    if (save) await saveRepoState(store, this.loaded, sequence, prepared.tokens.slice(0, keep));
   }
 
   private tokenizeChat(history: ChatHistoryItem[]): Token[] {
@@ -290,7 +293,7 @@ export class PromptSession {
 
   private async freeBytes(): Promise<number> {
     const { llama } = this.loaded;
-    if (llama.gpu !== false && (this.loaded.model.gpuLayers ?? 0) > 0) return (await llama.getVramState()).free;
+    if (llama.gpu !== false && this.loaded.model.gpuLayers > 0) return (await llama.getVramState()).free;
     const os = await import("node:os");
     return os.freemem();
   }

@@ -37,7 +37,9 @@ export const DEFAULT_PROMPT_STYLE: PromptStyle = { template: "library", repoIn: 
 
 export async function chatWrapperFor(model: LlamaModel, template: PromptStyle["template"]): Promise<ChatWrapper> {
   const { resolveChatWrapper } = await import("node-llama-cpp");
-  const hasTemplate = typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
+  // The metadata is whatever the file's converter wrote; node-llama-cpp's own code reads tokenizer with ?. too.
+  const { tokenizer } = model.fileInfo.metadata as { readonly tokenizer?: { readonly chat_template?: unknown } };
+  const hasTemplate = typeof tokenizer?.chat_template === "string";
   if (template === "model" && hasTemplate) return resolveChatWrapper(model, { type: "jinjaTemplate", warningLogs: false });
   return resolveChatWrapper(model);
 }
@@ -45,7 +47,13 @@ export async function chatWrapperFor(model: LlamaModel, template: PromptStyle["t
 /** Keeps the tokens that contain a letter, remembering each token's answer (the filter runs for every generated token). */
 export function wordTokenFilter(model: Pick<LlamaModel, "detokenize">): (tokens: Token[]) => Token[] {
   const isWord = new Map<Token, boolean>();
-  const word = (token: Token) => isWord.get(token) ?? isWord.set(token, /\p{L}/u.test(model.detokenize([token]))).get(token)!;
+  const word = (token: Token) => {
+    const known = isWord.get(token);
+    if (known !== undefined) return known;
+    const letter = /\p{L}/u.test(model.detokenize([token]));
+    isWord.set(token, letter);
+    return letter;
+  };
   return (tokens) => tokens.filter(word);
 }
 

@@ -29,43 +29,39 @@ const chunkBytes = 8 << 20;
 export async function buildGguf(path: string, options: BuildGgufOptions): Promise<void> {
   const alignmentEntry = options.metadata.find(([k]) => k === "general.alignment")?.[1];
   const alignment = typeof alignmentEntry?.value === "number" ? alignmentEntry.value : 32;
-  const sizes = options.tensors.map((t) => {
-    const size = tensorByteSize(t.type, t.dims);
-    if (size === undefined) throw new RangeError(`Tensor ${t.name}: type ${t.type} with shape ${t.dims} is not supported`);
-    return size;
-  });
-  const offsets: number[] = [];
   let total = 0;
-  for (const size of sizes) {
-    offsets.push(total);
+  const placed = options.tensors.map((tensor) => {
+    const size = tensorByteSize(tensor.type, tensor.dims);
+    if (size === undefined) throw new RangeError(`Tensor ${tensor.name}: type ${tensor.type} with shape ${tensor.dims.join(",")} is not supported`);
+    const offset = total;
     total = alignUp(total + size, alignment);
-  }
+    return { tensor, size, offset };
+  });
   const w = new ByteWriter();
   encodePreamble(w, 3, options.tensors.length, options.metadata.length);
   for (const [key, value] of options.metadata) w.bytes(encodeMetadataEntry(key, value));
-  options.tensors.forEach((t, i) => encodeTensorInfo(w, { name: t.name, dims: t.dims, type: t.type, offset: offsets[i]! }));
+  for (const { tensor: t, offset } of placed) encodeTensorInfo(w, { name: t.name, dims: t.dims, type: t.type, offset });
   w.zeros(alignUp(w.size, alignment) - w.size);
   const header = w.toBuffer();
 
   await writeFileAtomically(path, async (file) => {
     await file.write(header, 0, header.length, 0);
     const chunk = Buffer.alloc(chunkBytes);
-    for (let i = 0; i < options.tensors.length; i++) {
-      const tensor = options.tensors[i]!;
-      const size = sizes[i]!;
+    for (const { tensor, size, offset } of placed) {
       for (let done = 0; done < size; ) {
         options.signal?.throwIfAborted();
         const n = Math.min(chunkBytes, size - done);
         const view = chunk.subarray(0, n);
         view.fill(0);
         tensor.fill(view, done);
-        await file.write(view, 0, n, header.length + offsets[i]! + done);
+        await file.write(view, 0, n, header.length + offset + done);
         done += n;
-        options.onProgress?.({ done: offsets[i]! + done, total });
+        options.onProgress?.({ done: offset + done, total });
       }
     }
     // Like llama.cpp's writer, pad the last tensor too.
-    const lastEnd = sizes.length > 0 ? offsets.at(-1)! + sizes.at(-1)! : 0;
+    const last = placed.at(-1);
+    const lastEnd = last ? last.offset + last.size : 0;
     if (total > lastEnd) await file.write(Buffer.alloc(total - lastEnd), 0, total - lastEnd, header.length + lastEnd);
     options.signal?.throwIfAborted();
   });

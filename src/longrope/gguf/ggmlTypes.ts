@@ -28,7 +28,8 @@ export function tensorByteSize(type: number, dims: readonly number[]): number | 
   if (!layout) return undefined;
   const [blockSize, blockBytes] = layout;
   const elements = dims.reduce((a, b) => a * b, 1);
-  if (dims.length > 0 && dims[0]! % blockSize !== 0) return undefined;
+  const [innermost] = dims;
+  if (innermost !== undefined && innermost % blockSize !== 0) return undefined;
   return (elements / blockSize) * blockBytes;
 }
 

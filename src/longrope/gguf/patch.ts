@@ -89,13 +89,19 @@ function planTensorData(header: GgufHeader, patch: GgufPatch) {
   const existing = new Set(header.tensors.map((t) => t.name));
   for (const [name, values] of replacements) if (!existing.has(name)) writeTensor(name, values);
 
+  // Every kept tensor got its offset above (copied or written): a miss is a bug in this function.
+  const offsetOf = (name: string): number => {
+    const offset = newOffsets.get(name);
+    if (offset === undefined) throw new Error(`GGUF patch: tensor ${name} was given no offset in the new file`);
+    return offset;
+  };
   const asF32 = (name: string, values: Float32Array): GgufTensorInfo =>
-    ({ name, dims: [values.length], type: GGML_TYPE.F32, offset: newOffsets.get(name)! });
+    ({ name, dims: [values.length], type: GGML_TYPE.F32, offset: offsetOf(name) });
   const infos: GgufTensorInfo[] = header.tensors
     .filter((t) => !removed.has(t.name))
     .map((t) => {
       const values = replacements.get(t.name);
-      return values ? asF32(t.name, values) : { ...t, offset: newOffsets.get(t.name)! };
+      return values ? asF32(t.name, values) : { ...t, offset: offsetOf(t.name) };
     });
   for (const [name, values] of replacements) if (!existing.has(name)) infos.push(asF32(name, values));
   return { infos, pieces, dataBytes: cursor };
@@ -125,8 +131,7 @@ async function writeData(
   src: FileHandle, dst: FileHandle, dstStart: number, pieces: readonly DataPiece[], srcDataOffset: number,
   total: number, patch: GgufPatch,
 ): Promise<void> {
-  const buffers = [Buffer.alloc(chunkBytes), Buffer.alloc(chunkBytes)];
-  let which = 0;
+  let [buf, spare] = [Buffer.alloc(chunkBytes), Buffer.alloc(chunkBytes)];
   let writing: Promise<unknown> = Promise.resolve();
   let done = 0;
   try {
@@ -140,12 +145,11 @@ async function writeData(
       for (let copied = 0; copied < piece.length; ) {
         patch.signal?.throwIfAborted();
         const n = Math.min(chunkBytes, piece.length - copied);
-        const buf = buffers[which]!;
         const { bytesRead } = await src.read(buf, 0, n, srcDataOffset + piece.from + copied);
         if (bytesRead !== n) throw new RepoQaError("The model file changed or was truncated while it was being copied.", "model-invalid");
         await writing;
         writing = dst.write(buf, 0, n, dstStart + done);
-        which ^= 1;
+        [buf, spare] = [spare, buf];
         copied += n;
         done += n;
         patch.onProgress?.({ done, total });

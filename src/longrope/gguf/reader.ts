@@ -106,11 +106,11 @@ function readValue(c: Cursor, type: GgufValueType): GgufValue {
       skipItems(c, itemType, count);
       return { type, itemType, value: [] };
     }
-    const items: GgufArrayItem[] = new Array(count);
+    const items = new Array<GgufArrayItem>(count);
     for (let i = 0; i < count; i++) {
       const item = readValue(c, itemType);
       // Nested arrays keep their tag so that they can be written back.
-      items[i] = item.type === "array" ? item : (item.value as GgufArrayItem);
+      items[i] = item.type === "array" ? item : item.value;
     }
     return { type, itemType, value: items };
   }

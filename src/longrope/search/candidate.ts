@@ -2,6 +2,7 @@
  * Candidates of the LongRoPE search and the two ways new ones are made. Both keep λ_i ≤ λ_{i+1}: a mutated λ_i stays
  * between its neighbours, and a crossover that breaks the order is thrown away (never evaluated).
  */
+import { elementAt } from "../../util/elementAt";
 import { isMonotonic } from "../factors";
 import type { SeededRandom } from "./random";
 
@@ -55,9 +56,9 @@ export function mutate(parent: Candidate, rng: SeededRandom, o: VariationOptions
   const factors = [...parent.factors];
   for (let i = 0; i < factors.length; i++) {
     if (rng.next() >= o.probability) continue;
-    const lower = i > 0 ? factors[i - 1]! : o.bounds.min;
-    const upper = i < factors.length - 1 ? factors[i + 1]! : o.bounds.max;
-    const proposal = factors[i]! * Math.exp(step * rng.normal());
+    const lower = i > 0 ? elementAt(factors, i - 1) : o.bounds.min;
+    const upper = i < factors.length - 1 ? elementAt(factors, i + 1) : o.bounds.max;
+    const proposal = elementAt(factors, i) * Math.exp(step * rng.normal());
     factors[i] = roundFactor(Math.min(upper, Math.max(lower, proposal)));
   }
   let nHat = parent.nHat;
@@ -67,7 +68,7 @@ export function mutate(parent: Candidate, rng: SeededRandom, o: VariationOptions
 
 /** Each λ from either parent; undefined when the child is not monotonic (the caller draws again). */
 export function crossover(a: Candidate, b: Candidate, rng: SeededRandom): Candidate | undefined {
-  const factors = a.factors.map((f, i) => (rng.next() < 0.5 ? f : b.factors[i]!));
+  const factors = a.factors.map((f, i) => (rng.next() < 0.5 ? f : elementAt(b.factors, i)));
   const nHat = rng.next() < 0.5 ? a.nHat : b.nHat;
   return isMonotonic(factors) ? { factors, nHat } : undefined;
 }

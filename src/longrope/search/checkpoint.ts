@@ -32,10 +32,12 @@ export class SearchCheckpoint {
     } catch {
       return checkpoint;
     }
-    const file = JSON.parse(text) as CheckpointFile;
-    if (file.kind !== "longrope-qa.search-checkpoint" || file.version !== 1) {
+    // Any JSON file can sit at --checkpoint: only its kind and version make it one of ours.
+    const parsed = JSON.parse(text) as { readonly kind?: unknown; readonly version?: unknown };
+    if (parsed.kind !== "longrope-qa.search-checkpoint" || parsed.version !== 1) {
       throw new RepoQaError(`${path} is not a LongRoPE search checkpoint; pass another --checkpoint path.`, "bad-input");
     }
+    const file = parsed as CheckpointFile;
     const differs = Object.keys({ ...settings, ...file.settings }).filter((k) => settings[k] !== file.settings[k]);
     if (differs.length > 0) {
       throw new RepoQaError(`The checkpoint ${path} belongs to another search (${differs.join(", ")} differ); delete it or pass another --checkpoint path.`, "bad-input");
@@ -61,7 +63,7 @@ export class SearchCheckpoint {
   /** Records one measured candidate and rewrites the file atomically. */
   async record(candidate: ScoredCandidate, elapsedMs: number): Promise<void> {
     const key = candidateKey(candidate);
-    if (!this.evaluations.some((e) => candidateKey(e as Candidate) === key)) {
+    if (!this.evaluations.some((e) => candidateKey(e) === key)) {
       this.evaluations.push({ factors: candidate.factors, nHat: candidate.nHat, fitness: Number.isFinite(candidate.fitness) ? candidate.fitness : null });
     }
     this.elapsedMs = elapsedMs;

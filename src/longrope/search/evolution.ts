@@ -6,6 +6,7 @@
  * Every random draw comes from one seeded generator and every fitness goes through `known` first, so a run resumed
  * with the fitnesses of an earlier one replays the same candidates at no cost and continues where it stopped.
  */
+import { elementAt } from "../../util/elementAt";
 import { isMonotonic } from "../factors";
 import { candidateKey, crossover, mutate, normalizeCandidate, type Bounds, type Candidate } from "./candidate";
 import { SeededRandom } from "./random";
@@ -123,7 +124,7 @@ export async function evolutionarySearch(o: EvolutionOptions): Promise<Evolution
       if (isNew(child)) population.push(await evaluate(child));
     }
     population = sortPopulation(population);
-    history.push(population[0]!.fitness);
+    history.push(elementAt(population, 0).fitness);
     report(0);
     for (let iteration = 1; iteration <= iterations; iteration++) {
       const top = population.slice(0, parents);
@@ -138,7 +139,7 @@ export async function evolutionarySearch(o: EvolutionOptions): Promise<Evolution
       }
       population = sortPopulation([...population, ...children]);
       iterationsDone = iteration;
-      history.push(population[0]!.fitness);
+      history.push(elementAt(population, 0).fitness);
       report(iteration);
     }
   } catch (e) {
@@ -146,7 +147,8 @@ export async function evolutionarySearch(o: EvolutionOptions): Promise<Evolution
     stoppedBy = e.reason;
   }
   const all = sortPopulation([...scored.values()]);
-  if (all.length === 0) throw new Error("the search evaluated no candidate (budget too small?)");
+  const [best] = all;
+  if (!best) throw new Error("the search evaluated no candidate (budget too small?)");
   const initial = seeds.map((c) => scored.get(candidateKey(c)));
-  return { best: all[0]!, population: all, evaluations, iterationsDone, stoppedBy, elapsedMs: now() - started, history, initial };
+  return { best, population: all, evaluations, iterationsDone, stoppedBy, elapsedMs: now() - started, history, initial };
 }

@@ -64,7 +64,7 @@ export function initialVectors(info: ModelRopeInfo, scale: number, originalConte
     "yarn-llama.cpp": yarnLlamaCppFactors(scale, pairs, yarn),
   };
   if (shipsLongFactors(info) && info.originalContext === originalContext && scale > 1) {
-    vectors["model-rescaled"] = rescaleFactors(info.longFactors!, shippedScale(info), scale);
+    vectors["model-rescaled"] = rescaleFactors(info.longFactors, shippedScale(info), scale);
   }
   return vectors;
 }

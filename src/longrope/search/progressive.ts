@@ -7,6 +7,7 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
+import { elementAt } from "../../util/elementAt";
 import { attentionScale, rescaleFactors } from "../factors";
 import { readModelRopeInfo } from "../modelShape";
 import { searchLongropeFactors, type LongropeSearchOptions, type SearchedFactors } from "./longropeSearch";
@@ -29,7 +30,7 @@ export interface ProgressiveResult {
 }
 
 export async function progressiveSearch(o: ProgressiveSearchOptions): Promise<ProgressiveResult> {
-  if (o.stages.length === 0 || o.stages.some((t, i) => i > 0 && t <= o.stages[i - 1]!)) {
+  if (o.stages.length === 0 || o.stages.some((t, i) => i > 0 && t <= elementAt(o.stages, i - 1))) {
     throw new RangeError(`progressive stages must increase, got ${o.stages.join(", ")}`);
   }
   await mkdir(o.workDir, { recursive: true });
@@ -41,16 +42,18 @@ export async function progressiveSearch(o: ProgressiveSearchOptions): Promise<Pr
     const extraInitial = previous
       ? [{ factors: rescaleFactors(previous.factors, previous.scale, target / originalContext), nHat: previous.nHat ?? 0 }]
       : [];
-    stages.push(await stage(o, `factors-${target}.json`, `search ${target} (×${+(target / originalContext).toFixed(2)})`, () => searchLongropeFactors({
+    const searched = await stage(o, `factors-${target}.json`, `search ${target} (×${+(target / originalContext).toFixed(2)})`, () => searchLongropeFactors({
       ...o, originalContext, targetLength: target, extraInitial, checkpointPath: path.join(o.workDir, `checkpoint-${target}.json`),
-    })));
-    if (stages.at(-1)!.search.stoppedBy === "cancelled") return { stages };
+    }));
+    stages.push(searched);
+    if (searched.search.stoppedBy === "cancelled") return { stages };
   }
   if (!o.readjustShort) return { stages };
   if (!info.shortFactors && info.architecture !== "phi3") {
     throw new RangeError(`${path.basename(o.modelPath)} has no short factor set to readjust (llama applies rope_freqs at every length)`);
   }
-  const last = stages.at(-1)!;
+  // o.stages is not empty (checked above) and every stage was pushed.
+  const last = elementAt(stages, stages.length - 1);
   const short = await stage(o, `factors-short-${originalContext}.json`, `short factors at ${originalContext}`, () => searchLongropeFactors({
     ...o, originalContext, targetLength: originalContext, slot: "short", nHat: 0,
     attnFactor: attentionScale(last.scale, originalContext),

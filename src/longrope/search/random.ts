@@ -1,4 +1,6 @@
 /** A small seeded generator (mulberry32), so that a search is reproducible from its seed and can be replayed. */
+import { elementAt } from "../../util/elementAt";
+
 export class SeededRandom {
   private state: number;
 
@@ -21,7 +23,7 @@ export class SeededRandom {
   }
 
   pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
+    return elementAt(items, this.int(items.length));
   }
 
   /** Standard normal (Box–Muller). */
