@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { attentionScale, yarnFactors } from "../src/longrope/factors";
 import { findTestModel } from "../src/engine/testModels";
+import { SeededRandom } from "../src/longrope/search/random";
 import {
   buildGguf, GGML_TYPE, gguf, readGgufHeader, type GgufArray, type GgufValue, type TensorSpec,
 } from "../src/longrope/gguf/index";
@@ -143,7 +144,8 @@ function randomFill(type: number, seed: number, std: number): TensorSpec["fill"]
 }
 
 function randomBlock(type: number, seed: number, std: number): Buffer {
-  const next = mulberry32(seed);
+  const random = new SeededRandom(seed);
+  const next = () => random.next();
   const uniform = () => (next() * 2 - 1) * std * Math.sqrt(3);
   if (type === GGML_TYPE.F32) return Buffer.from(Float32Array.from({ length: 1 << 18 }, uniform).buffer);
   if (type === GGML_TYPE.F16) return Buffer.from(Uint16Array.from({ length: 1 << 19 }, () => toHalf(uniform())).buffer);
@@ -158,16 +160,6 @@ function randomBlock(type: number, seed: number, std: number): Buffer {
   return buf;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);

@@ -3,17 +3,12 @@
  * answer can only come from reading the prompt. Names come from a seeded generator (the same seed gives the same
  * needles for every variant: paired trials).
  */
+import { SeededRandom } from "../../src/longrope/search/random";
 
-/** mulberry32: a tiny seeded generator, enough for shuffling files and picking words. */
+/** A seeded generator (the LongRoPE search's mulberry32), enough for shuffling files and picking words. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 const VERBS = ["resolve", "compute", "derive", "lookup", "build", "select", "encode", "normalize", "fetch", "describe"];
