@@ -80,8 +80,6 @@ export function planFit(question: FitQuestion): FitAnswer {
   return { fits: false, neededBytes, suggestion: options.join(" or ") };
 }
 
-// TODO(lead): promptSession.ts (realmodel's branch) imports formatTokens from here; import it from util after the merge.
-export { formatTokens };
 
 export function formatBytes(bytes: number): string {
   if (bytes >= 1024 ** 3) return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;

@@ -7,7 +7,8 @@
  */
 import type { ChatHistoryItem, ChatWrapper, LlamaContext, LlamaContextSequence, Token, Tokenizer } from "node-llama-cpp";
 import type { AskRequest, AskResult, IngestResult } from "../protocol";
-import { formatBytes, formatTokens, kvTypeProblem, planFit } from "../memoryPlan";
+import { formatBytes, kvTypeProblem, planFit } from "../memoryPlan";
+import { formatTokens } from "../../util/formatTokens";
 import type { LoadedModel } from "./modelLoader";
 import { saveRepoState, tryLoadRepoState } from "./savedState";
 import type { StateStore } from "./stateStore";
