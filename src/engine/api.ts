@@ -76,6 +76,7 @@ export interface AnswerContext {
   readonly droppedTurns: number;
   /** The answer reserve used, below the one asked for when the window was short. */
   readonly answerTokens: number;
+  /** The model's window the conversation was fitted to (not the KV cache allocated for this one prompt). */
   readonly contextSize: number;
 }
 

@@ -99,7 +99,7 @@ export class RepoQa implements RepoQaService {
         const result = await this.askPacked(config, question, maxTokens, callbacks);
         if (!result) return cancelledAnswer();
         onStatus?.({ state: "ready", meter: this.meterOf(result.packed, result.answer.contextSize) });
-        return { ...result.answer, context: answerContext(result.packed, result.fitted, result.answer) };
+        return { ...result.answer, context: answerContext(result.packed, result.fitted) };
       } catch (error) {
         if (isAbortError(error) || signal?.aborted) return cancelledAnswer();
         onStatus?.({ state: "error", message: describeError(error) });
@@ -313,14 +313,16 @@ function packBudget(target: PackTarget, given: number | undefined, maxTokens: nu
 }
 
 /** What shaped one answer: the files read, and what the conversation gave up to fit. */
-function answerContext(packed: Packed, fitted: FittedConversation, answer: AskResult): AnswerContext {
+function answerContext(packed: Packed, fitted: FittedConversation): AnswerContext {
   const filesRead = packed.packed.included.map((f) => f.path);
   return {
     filesRead,
     filesTotal: filesRead.length + packed.packed.excluded.filter((f) => f.reason === "budget").length,
     droppedTurns: fitted.droppedTurns,
     answerTokens: fitted.answerTokens,
-    contextSize: answer.contextSize ?? packed.target.model.maxContextSize,
+    // The window the conversation was fitted to; answer.contextSize is the KV cache allocated for this prompt
+    // (1,024 for a short one on a 2,048-token model), which the notes must not call the model's window.
+    contextSize: packed.target.model.maxContextSize,
   };
 }
 
