@@ -7,7 +7,7 @@ import { scoringStride } from "./perplexity";
 import { textSamples } from "./corpus";
 import { defaultThreads } from "./commandSupport";
 import { PplWorker } from "./pplWorker";
-import { searchLongropeFactors, type SearchedFactors } from "./search/longropeSearch";
+import { DEFAULT_SEARCH_SAMPLES, searchLongropeFactors, type SearchedFactors } from "./search/longropeSearch";
 
 export interface FactorSearchOptions {
   readonly modelPath: string;
@@ -35,7 +35,7 @@ export async function searchFactors(o: FactorSearchOptions): Promise<SearchedFac
   const threads = o.threads ?? defaultThreads();
   try {
     o.onProgress?.({ phase: "samples" });
-    const samples = await textSamples({ worker, modelPath: o.modelPath, textPath: o.textPath, sampleTokens: o.targetContext, searchCount: 1, evalCount: 0, signal: o.signal });
+    const samples = await textSamples({ worker, modelPath: o.modelPath, textPath: o.textPath, sampleTokens: o.targetContext, searchCount: DEFAULT_SEARCH_SAMPLES, evalCount: 0, signal: o.signal });
     const factors = await searchLongropeFactors({
       worker, modelPath: o.modelPath, targetLength: o.targetContext, originalContext: o.originalContext, nHat: 0,
       samples: samples.search, samplesLabel: `${samples.search.length} sample(s) of ${samples.source}`, seed: 1, threads,

@@ -12,9 +12,10 @@ import { readModelRopeInfo } from "./modelShape";
 import { scoringStride } from "./perplexity";
 import { nHatChoices } from "./search/candidate";
 import { progressiveSearch } from "./search/progressive";
+import { DEFAULT_SEARCH_SAMPLES } from "./search/longropeSearch";
 
 export const searchUsage =
-  `search --model M --target-length N --out F.json [--scale S] [--original-context L] [--stages N1,N2,… (progressive, ending at N)] [--readjust-short] [--n-hat auto|N (default 0)] [--budget SECONDS (per stage)] [--checkpoint DIR] [--population 64] [--iterations 40] [--search-samples N (default 3)] ${sampleUsage}`;
+  `search --model M --target-length N --out F.json [--scale S] [--original-context L] [--stages N1,N2,… (progressive, ending at N)] [--readjust-short] [--n-hat auto|N (default 0)] [--budget SECONDS (per stage)] [--checkpoint DIR] [--population 64] [--iterations 40] [--search-samples N (default ${DEFAULT_SEARCH_SAMPLES})] ${sampleUsage}`;
 
 export async function runSearchCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -56,7 +57,7 @@ export async function runSearchCommand(args: string[]): Promise<number> {
     crossovers: Math.max(1, Math.round(population / 4)),
     iterations: wholeNumber(values.iterations, "--iterations", 40),
   };
-  const searchCount = wholeNumber(values["search-samples"], "--search-samples", 3);
+  const searchCount = wholeNumber(values["search-samples"], "--search-samples", DEFAULT_SEARCH_SAMPLES);
   const stages = values.stages ? values.stages.split(",").map((t) => wholeNumber(t.trim(), "--stages")) : [targetLength];
   if (stages.at(-1) !== targetLength || stages.some((t, i) => t <= (stages[i - 1] ?? originalContext))) {
     throw new RepoQaError(`--stages must increase from above the original context (${originalContext}) and end at --target-length ${targetLength}.`, "bad-input");

@@ -15,6 +15,9 @@ import { nHatChoices, type Candidate } from "./candidate";
 import { SearchCheckpoint } from "./checkpoint";
 import { evolutionarySearch, type EvolutionOptions, type EvolutionResult, type SearchProgress } from "./evolution";
 
+/** Documents each fitness averages over unless told otherwise: the paper scores several long documents, not one. */
+export const DEFAULT_SEARCH_SAMPLES = 3;
+
 export interface LongropeSearchOptions {
   readonly worker: PplWorker;
   readonly modelPath: string;
