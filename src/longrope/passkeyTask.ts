@@ -5,10 +5,7 @@
 import type { LlamaContextSequence, Token } from "node-llama-cpp";
 import { elementAt } from "../util/elementAt";
 import type { PasskeyRequest, PasskeyTrialResult, PplResults } from "./pplProtocol";
-import type { WorkerContext } from "./workerTasks";
-
-const chunkTokens = 1024;
-const minProbability = 1e-30;
+import { chunkTokens, minProbability, type WorkerContext } from "./workerTasks";
 
 export async function runPasskey(request: PasskeyRequest, ctx: WorkerContext): Promise<PplResults["passkey"]> {
   const started = performance.now();

@@ -14,9 +14,10 @@ export interface WorkerContext {
   readonly progress: (progress: PplProgress) => void;
 }
 
-const chunkTokens = 1024;
+/** Tokens per evaluate call, so a cancel is seen between calls. */
+export const chunkTokens = 1024;
 /** Probabilities below this (f32 underflow) count as this, so one impossible token cannot make the mean infinite. */
-const minProbability = 1e-30;
+export const minProbability = 1e-30;
 
 export async function generateStories(request: GenerateStoriesRequest, ctx: WorkerContext): Promise<PplResults["generateStories"]> {
   const model = await ctx.models.get(request.modelPath);
