@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { defaultMaxTokens, type RemoteEngineConfig, type RepoQaConfig, type ServicePackResult } from "./engine/api";
+import { defaultMaxTokens, type EngineStatus, type RemoteEngineConfig, type RepoQaConfig, type ServicePackResult } from "./engine/api";
 import { insecureWarning, parseEndpoint } from "./engine/remote/endpoint";
 import { RepoQa } from "./engine/repoQa";
 import { packWorkspace, toPackJson } from "./workspace/index";
@@ -120,11 +120,13 @@ async function ask(values: CliValues, positionals: string[]): Promise<number> {
   const config = await configFrom(values, question);
   const maxTokens = optionalWholeNumber(values["max-tokens"], "--max-tokens") ?? defaultMaxTokens;
   const progress = createProgressPrinter(process.stderr);
+  // "ready" comes when the answer ends: printed after the answer's own line, not in the middle of it.
+  let ready: EngineStatus | undefined;
   const result = await withService((service, signal) =>
     service.ask(config, { question, maxTokens }, {
       signal,
       onToken: (text) => process.stdout.write(text),
-      onStatus: progress.update,
+      onStatus: (status) => (status.state === "ready" ? (ready = status) : progress.update(status)),
     }),
     values,
   ).catch((error: unknown) => {
@@ -133,8 +135,9 @@ async function ask(values: CliValues, positionals: string[]): Promise<number> {
     if (error instanceof RepoQaError && error.partialAnswer) process.stdout.write("\n");
     throw error;
   });
-  progress.done();
   process.stdout.write("\n");
+  if (ready) progress.update(ready);
+  progress.done();
   const reused = result.reuseReported === false ? "reuse not reported by the server" : `${result.reusedTokens} reused`;
   process.stderr.write(
     `${result.cancelled ? "cancelled" : "done"}: ${result.promptTokens} prompt tokens (${reused}), ` +

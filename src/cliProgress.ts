@@ -30,12 +30,20 @@ export function createProgressPrinter(stream: NodeJS.WriteStream) {
   let lastState = "";
   let lastWrite = 0;
   let open = false;
+  // Not a terminal: a phase's last line is written when the next phase starts, so a log ends each phase with its
+  // totals ("packing: 4 files, 388 tokens"), not with the first event's ("1 files, 0 tokens").
+  let unwritten: string | undefined;
+  const flush = () => {
+    if (unwritten) stream.write(unwritten + "\n");
+    unwritten = undefined;
+  };
   return {
     update: (status: EngineStatus): void => {
       if (status.state === "answering" && open) {
         stream.write("\n");
         open = false;
       }
+      if (!tty && status.state !== lastState) flush();
       const line = describe(status);
       if (!line) return;
       const now = Date.now();
@@ -45,11 +53,16 @@ export function createProgressPrinter(stream: NodeJS.WriteStream) {
         open = true;
       } else if (status.state !== lastState || now - lastWrite > 5000) {
         stream.write(line + "\n");
+        unwritten = undefined;
+      } else {
+        unwritten = line;
+        return;
       }
       lastState = status.state;
       lastWrite = now;
     },
     done: (): void => {
+      flush();
       if (open) stream.write("\n");
       open = false;
     },
