@@ -84,11 +84,21 @@ function nearBottom(): boolean {
  * they scroll back. Decided on scroll events (growing content scrolls nothing), not re-measured before each patch.
  */
 let following = true;
+/** Where the page itself last scrolled to: a reader's scroll shows up here before its event is dispatched. */
+let pageScrollTop = 0;
 transcriptEl.addEventListener("scroll", () => (following = nearBottom()), { passive: true });
 
+function scrollToEnd(): void {
+  transcriptEl.scrollTop = transcriptEl.scrollHeight;
+  pageScrollTop = transcriptEl.scrollTop;
+}
+
 function withScroll(update: () => void): void {
+  // The scroll event comes with the next frame; a patch landing first must not pull a reader who just scrolled up
+  // back down. Growing content never moves scrollTop, so a smaller one than the page set is the reader's doing.
+  if (following && transcriptEl.scrollTop < pageScrollTop - 1 && !nearBottom()) following = false;
   update();
-  if (following) transcriptEl.scrollTop = transcriptEl.scrollHeight;
+  if (following) scrollToEnd();
 }
 
 function setStreamingUi(on: boolean): void {
@@ -144,7 +154,7 @@ function showAll(next: PageState): void {
   updateWelcome();
   showMeter(meterEl, status);
   showStatus(statusLine, status);
-  transcriptEl.scrollTop = transcriptEl.scrollHeight;
+  scrollToEnd();
 }
 
 function addMessage(message: ChatMessage): void {
@@ -177,7 +187,7 @@ function receive(message: HostMessage): void {
       startStreaming(message.id, "");
       // A new question always shows: the answer then follows it as long as the reader stays at the bottom.
       following = true;
-      transcriptEl.scrollTop = transcriptEl.scrollHeight;
+      scrollToEnd();
       updateWelcome();
       announce("Answering…");
       saveState();

@@ -155,13 +155,14 @@ describe("chat webview: welcome, chips, coverage", () => {
     assert.ok((await position()).fromBottom <= 1, "the end of the answer and its files are in view");
 
     const second = await stream("s2");
-    // The reader scrolls up (the page learns it from the scroll event, dispatched with the next frame).
-    await page.evaluate(() => new Promise<void>((resolve) => {
-      const t = document.getElementById("transcript")!;
-      t.addEventListener("scroll", () => resolve(), { once: true });
-      t.scrollTo({ top: 0 });
-    }));
-    await chat.send({ type: "done", id: "s2", text: second, cancelled: false });
+    // The reader scrolls up and the answer ends before the next frame delivers the scroll event (CI's loaded machine
+    // did this): the page must tell from the position it last set itself, not wait for the event.
+    await page.evaluate((done) => new Promise<void>((resolve) => {
+      document.getElementById("transcript")!.scrollTo({ top: 0 });
+      window.addEventListener("message", (e: MessageEvent) => (e.data as { type?: string }).type === "done" && setTimeout(resolve), { once: false });
+      window.postMessage(done, "*");
+    }), { type: "done", id: "s2", text: second, cancelled: false });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r))));
     assert.equal((await position()).top, 0, "a reader who scrolled up is not pulled down");
     await chat.send({ type: "turnStart", id: "s3", question: "Again?" });
     assert.ok((await position()).fromBottom <= 1, "a new question is shown");
