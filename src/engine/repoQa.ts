@@ -91,6 +91,9 @@ export class RepoQa implements RepoQaService {
   }
 
   ask(config: RepoQaConfig, question: AskQuestion, callbacks: AskCallbacks = {}): Promise<RepoAnswer> {
+    // The question packs the workspace as it is now; a re-ingest still waiting would only repeat that work, or, if the
+    // question changes the model, load the old one again and report it ready over this question's outcome.
+    this.cancelPendingChange();
     return this.enqueue(async () => {
       const { signal, onStatus } = callbacks;
       const maxTokens = question.maxTokens ?? defaultMaxTokens;
@@ -147,15 +150,15 @@ export class RepoQa implements RepoQaService {
   }
 
   onWorkspaceChanged(onStatus?: (status: EngineStatus) => void): Promise<IngestResult | undefined> {
-    clearTimeout(this.changeTimer);
-    this.supersedeChange?.();
-    this.supersedeChange = undefined;
-    const last = this.lastAsk;
-    if (!last || !this.lastInfo) return Promise.resolve(undefined);
+    this.cancelPendingChange();
+    if (!this.lastAsk || !this.lastInfo) return Promise.resolve(undefined);
     return new Promise((resolve) => {
       this.supersedeChange = () => resolve(undefined);
       this.changeTimer = setTimeout(() => {
         this.supersedeChange = undefined;
+        // Read when it fires: a question asked meanwhile may have chosen another model.
+        const last = this.lastAsk;
+        if (!last) return resolve(undefined);
         this.prepare(last.config, { onStatus }, last.maxTokens, last.question).then(resolve, (error: unknown) => {
           this.options.log("warn", `re-ingest after an edit failed: ${describeError(error)}`);
           resolve(undefined);
@@ -165,10 +168,14 @@ export class RepoQa implements RepoQaService {
   }
 
   async dispose(options: { readonly graceMs?: number } = {}): Promise<void> {
+    this.cancelPendingChange();
+    await Promise.all([this.local.dispose(options), this.remote?.backend.dispose()]);
+  }
+
+  private cancelPendingChange(): void {
     clearTimeout(this.changeTimer);
     this.supersedeChange?.();
     this.supersedeChange = undefined;
-    await Promise.all([this.local.dispose(options), this.remote?.backend.dispose()]);
   }
 
   private get stateDirectory(): string {

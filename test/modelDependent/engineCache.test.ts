@@ -151,6 +151,23 @@ test("a workspace change re-reads the changed tail in the background; the next q
   assert.ok(next.promptTokens - next.reusedTokens < 20, `reused ${next.reusedTokens} of ${next.promptTokens}`);
 });
 
+test("after a question fails on another model, an edit does not bring back the old model's 'ready'", async () => {
+  const qa = service("watch-failed");
+  const question = { question: "Who is Lily?", maxTokens: 8, history: [] };
+  await qa.ask(config, question);
+  const missing: RepoQaConfig = { ...config, engine: { ...config.engine, modelPath: path.join(temp, "missing.gguf") } };
+  const statuses: string[] = [];
+  // The edit is seen just before the failing question (its re-ingest would be due a second later) ...
+  appendFileSync(newest(), "A bird sang.\n");
+  const pending = qa.onWorkspaceChanged((s) => statuses.push(s.state));
+  await assert.rejects(qa.ask(missing, question), /missing\.gguf/);
+  assert.equal(await pending, undefined, "the question superseded the pending re-ingest");
+  // ... or just after it: the re-ingest packs for the model the user chose, which fails quietly.
+  appendFileSync(newest(), "A cat slept.\n");
+  assert.equal(await qa.onWorkspaceChanged((s) => statuses.push(s.state)), undefined);
+  assert.ok(!statuses.includes("ready"), `statuses: ${statuses.join(", ")}`);
+});
+
 test("a cancelled ingest stops at a chunk, leaves no temporary file, and the next one resumes", async () => {
   makeWorkspace(16, 8);
   // A context beyond the model's 2048 only to have many chunks; the answer quality does not matter here.
