@@ -1,7 +1,6 @@
 /** The context meter (repo tokens / context size, model, RoPE scaling) and the engine status line. */
 import type { EngineStatus } from "../src/engine/api";
-import { describeStatus } from "../src/chat/statusText";
-import { formatTokens } from "../src/util/formatTokens";
+import { describeStatus, meterText, meterTitle } from "../src/chat/statusText";
 
 export function showMeter(header: HTMLElement, status: EngineStatus | undefined): void {
   // After a failure (or New chat) the last figures may describe another model: they go, not stay stale.
@@ -12,12 +11,12 @@ export function showMeter(header: HTMLElement, status: EngineStatus | undefined)
   if (status.state !== "ready") return;
   const m = status.meter;
   const bar = document.createElement("progress");
-  bar.max = Math.max(1, m.contextSize);
+  bar.max = Math.max(1, m.windowTokens ?? m.contextSize);
   bar.value = Math.min(m.repoTokens, bar.max);
   bar.setAttribute("aria-label", "Context used by the repository");
   const numbers = document.createElement("span");
   numbers.className = "meter-numbers";
-  numbers.textContent = `${formatTokens(m.repoTokens)} / ${formatTokens(m.contextSize)} tokens`;
+  numbers.textContent = meterText(m);
   const model = document.createElement("span");
   model.className = "meter-model";
   model.textContent = m.modelFile ?? m.modelName;
@@ -28,7 +27,7 @@ export function showMeter(header: HTMLElement, status: EngineStatus | undefined)
   const files = document.createElement("span");
   files.className = "meter-files";
   files.textContent = `${m.filesIncluded} ${m.filesIncluded === 1 ? "file" : "files"} in, ${m.filesExcluded} left out`;
-  header.title = `${m.repoTokens} of ${m.contextSize} context tokens hold the repository`;
+  header.title = meterTitle(m);
   header.replaceChildren(bar, numbers, model, rope, files);
   header.hidden = false;
 }

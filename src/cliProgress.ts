@@ -13,7 +13,9 @@ function describe(s: EngineStatus): string | undefined {
       return `reading the repo: ${s.done}/${s.total} tokens ${pct(s.done, s.total)}, ${s.tokensPerSecond.toFixed(0)} tok/s, ETA ${(s.etaMs / 1000).toFixed(0)} s`;
     case "ready": {
       const m = s.meter;
-      const tokens = `${m.repoTokens}${m.tokensEstimated ? " (estimated)" : ""} repo tokens / ${m.contextSize} context`;
+      const window = m.windowTokens ?? m.contextSize;
+      const allocated = m.contextSize < window ? ` (${m.contextSize} allocated)` : "";
+      const tokens = `${m.repoTokens}${m.tokensEstimated ? " (estimated)" : ""} repo tokens / ${window} window${allocated}`;
       return `ready: ${tokens}, ${m.modelName}${m.server ? ` at ${m.server}` : `, RoPE ${m.ropeScaling}`}`;
     }
     default:

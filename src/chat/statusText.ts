@@ -39,6 +39,14 @@ export function describeStatus(status: EngineStatus | undefined): StatusText {
   }
 }
 
+/** "388 / 8,192 tokens": the repository against the model's window (what the user can grow into), not the allocation. */
 export function meterText(meter: ContextMeter): string {
-  return `${formatTokens(meter.repoTokens)} / ${formatTokens(meter.contextSize)} tokens`;
+  return `${formatTokens(meter.repoTokens)} / ${formatTokens(meter.windowTokens ?? meter.contextSize)} tokens`;
+}
+
+/** The meter's longer form, for its tooltip. */
+export function meterTitle(meter: ContextMeter): string {
+  const window = meter.windowTokens ?? meter.contextSize;
+  const allocated = meter.contextSize < window ? ` (${formatTokens(meter.contextSize)} allocated for now; more as the conversation needs)` : "";
+  return `${formatTokens(meter.repoTokens)} of the model's ${formatTokens(window)}-token window hold the repository${allocated}`;
 }

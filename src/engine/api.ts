@@ -35,7 +35,10 @@ export type EngineStatus =
 /** What the chat's context meter shows. */
 export interface ContextMeter {
   readonly repoTokens: number;
+  /** The context the engine allocated for this prompt: it grows as a conversation needs, up to `windowTokens`. */
   readonly contextSize: number;
+  /** The model's context window (absent from meters saved before it was recorded: then `contextSize` stands in). */
+  readonly windowTokens?: number;
   readonly modelName: string;
   /** File name of the model that answered (the GGUF's own name is often just its architecture, e.g. "llama"). */
   readonly modelFile?: string;

@@ -286,6 +286,7 @@ export class RepoQa implements RepoQaService {
     return {
       repoTokens: packed.packed.totalTokens ?? 0,
       contextSize: size,
+      windowTokens: Math.max(size, model.maxContextSize),
       modelName: model.name,
       modelFile: path.basename(model.modelPath) || model.name,
       ropeScaling: model.ropeScaling,

@@ -225,6 +225,11 @@ describe("chat webview in Chromium", () => {
     assert.equal(await page.textContent("#meter .meter-numbers"), "48.2k / 128k tokens");
     assert.equal(await page.textContent("#meter .meter-model"), "Phi-4-mini-instruct-Q4_K_M.gguf", "the meter names the model file, not the GGUF's architecture");
     assert.equal(await page.textContent("#meter .meter-rope"), "RoPE: LongRoPE long factors (GGUF)");
+    // A small repository gets a small allocation; the meter still measures it against the model's window.
+    await chat.send({ type: "status", status: { state: "ready", meter: { ...meter, repoTokens: 388, contextSize: 1024, windowTokens: 8192 } } });
+    assert.equal(await page.textContent("#meter .meter-numbers"), "388 / 8,192 tokens");
+    assert.equal(await page.getAttribute("#meter", "title"), "388 of the model's 8,192-token window hold the repository (1,024 allocated for now; more as the conversation needs)");
+    assert.equal(await page.getAttribute("#meter progress", "max"), "8192");
     assert.equal(await page.textContent("#status"), "");
     await chat.send({ type: "status", status: { state: "error", message: "The model file /other.gguf does not exist." } });
     assert.equal(await page.isHidden("#meter"), true, "after a failure the meter does not keep the previous model's figures");

@@ -58,6 +58,7 @@ test("a repo within the model's window runs on the model itself", async () => {
   const meter = await readyMeter(workspace("small", 2));
   assert.equal(qa.lastModel?.modelPath, model);
   assert.ok(meter.contextSize <= 2048);
+  assert.equal(meter.windowTokens, 2048, "the meter measures against the model's window, whatever was allocated");
   assert.equal(meter.ropeScaling, "none");
   assert.equal(meter.kvCacheBytes, 640 * meter.contextSize);
 });
