@@ -99,8 +99,9 @@ function leftOut(groups: readonly ReasonGroup[]): HTMLElement {
   return box;
 }
 
-function show(report: ReportModel, changed: string | undefined): void {
+function show(report: ReportModel, changed: string | undefined, answer: string | undefined): void {
   const parts: HTMLElement[] = [];
+  if (answer) parts.push(el("p", "for-answer", answer));
   if (changed) parts.push(el("p", "changed", changed));
   if (report.cancelled) parts.push(el("p", "warning", "The pack was cancelled; this shows what was seen before that."));
   const figures = el("ul", "figures");
@@ -117,7 +118,7 @@ function show(report: ReportModel, changed: string | undefined): void {
 function receive(message: ReportHostMessage): void {
   switch (message.type) {
     case "report":
-      show(message.report, message.changed);
+      show(message.report, message.changed, message.answer);
       return;
     case "busy":
       busy.textContent = message.message;

@@ -137,7 +137,7 @@ export class Transcript {
   private addAnswerFooter(article: HTMLElement, message: ChatMessage): void {
     if (article.classList.contains("streaming")) return;
     const footer = el("div", "answer-footer");
-    if (message.coverage) footer.append(this.coverage(message.coverage));
+    if (message.coverage) footer.append(this.coverage(message.coverage, messageIds.turnOf(message.id)));
     const bar = el("div", "message-actions");
     const copy = button("Copy answer", "copy-answer secondary");
     copy.disabled = message.text.trim() === "";
@@ -147,12 +147,13 @@ export class Transcript {
   }
 
   /** "Read 2 of 181 files" when the repository did not fit, and the files read as a collapsed list of links. */
-  private coverage(coverage: AnswerCoverage): HTMLElement {
+  private coverage(coverage: AnswerCoverage, turnId: string): HTMLElement {
     const box = el("div", "coverage");
     if (coverage.readCount < coverage.total) {
       const line = el("p", "partial", `Read ${coverage.readCount} of ${coverage.total} files — `);
       const report = button("see the context report", "link");
       report.dataset.action = "showContextReport";
+      report.dataset.turn = turnId;
       line.append(report);
       box.append(line);
     }

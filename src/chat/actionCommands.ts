@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { openSetting, writeModelPath } from "../config";
+import type { AnswerReportTarget } from "../commands/reportModel";
 import type { ErrorAction } from "./protocol";
 
 /** Lets the user pick a GGUF file and stores it in `longropeQa.modelPath`; the chosen path, or undefined. */
@@ -25,7 +26,8 @@ export interface ActionOutcome {
   readonly retry: boolean;
 }
 
-export async function runErrorAction(action: ErrorAction, log: vscode.LogOutputChannel): Promise<ActionOutcome> {
+/** `answer`: the button belongs to an answer (its "see the context report"); the report then says what it read. */
+export async function runErrorAction(action: ErrorAction, log: vscode.LogOutputChannel, answer?: AnswerReportTarget): Promise<ActionOutcome> {
   switch (action) {
     case "chooseModel": {
       const chosen = await chooseModelFile();
@@ -35,7 +37,7 @@ export async function runErrorAction(action: ErrorAction, log: vscode.LogOutputC
       await openSetting();
       return { retry: false };
     case "showContextReport":
-      await vscode.commands.executeCommand("longropeQa.showContextReport");
+      await vscode.commands.executeCommand("longropeQa.showContextReport", answer);
       return { retry: false };
     case "openLogs":
       log.show(true);

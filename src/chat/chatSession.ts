@@ -4,6 +4,7 @@
  * No `vscode` import, so it runs in unit tests with the real engine service.
  */
 import type { AnswerContext, EngineStatus, RepoAnswer, RepoQaConfig, RepoQaService } from "../engine/api";
+import type { AnswerReportTarget } from "../commands/reportModel";
 import { Disposable } from "../util/dispose";
 import { describeError, isAbortError, untrustedWorkspaceError } from "../util/errors";
 import { Conversation } from "./conversation";
@@ -115,6 +116,13 @@ export class ChatSession extends Disposable {
     const question = this.conversation.question(turnId);
     if (!question) return Promise.resolve(undefined);
     return this.ask(question.text, newTurnId(), question.attachment);
+  }
+
+  /** An answer's question and the files it read, for the context report opened from it. */
+  answerReport(turnId: string): AnswerReportTarget | undefined {
+    const coverage = this.conversation.answerTo(turnId)?.coverage;
+    const question = this.conversation.question(turnId)?.text;
+    return coverage && question !== undefined ? { question, ...coverage } : undefined;
   }
 
   /** A line from the extension in the conversation. */

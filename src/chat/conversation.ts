@@ -47,6 +47,10 @@ export class Conversation {
     return this.list.find((m) => m.id === messageIds.question(turnId));
   }
 
+  answerTo(turnId: string): ChatMessage | undefined {
+    return this.list.find((m) => m.id === messageIds.answer(turnId));
+  }
+
   ask(turnId: string, question: string, attachment?: Attachment): ChatMessage {
     return this.push({ id: messageIds.question(turnId), role: "user", text: question, ...(attachment ? { attachment } : {}) });
   }

@@ -96,7 +96,7 @@ export function registerChat(context: vscode.ExtensionContext, deps: ChatDeps): 
         return;
       }
       case "runAction":
-        return afterAction(await runErrorAction(message.action, log), message.turnId);
+        return afterAction(await runErrorAction(message.action, log, message.turnId ? session.answerReport(message.turnId) : undefined), message.turnId);
       case "copyText":
         return vscode.env.clipboard.writeText(message.text);
       case "openLink": {

@@ -13,7 +13,7 @@ import { formatBytes } from "../engine/memoryPlan";
 import { resolveCitation } from "../chat/citations";
 import { describeError } from "../util/errors";
 import { reportPageHtml } from "./reportHtml";
-import { formatCount, reportModel } from "./reportModel";
+import { answerLine, formatCount, parseAnswerTarget, reportModel, type AnswerReportTarget } from "./reportModel";
 import { parseReportRequest, type ReportHostMessage, type ReportRequest } from "./reportProtocol";
 
 export interface ContextReportDeps {
@@ -56,11 +56,14 @@ async function excludeFolder(promptPath: string): Promise<string> {
 class ReportPanel {
   private panel: vscode.WebviewPanel | undefined;
   private running: AbortController | undefined;
+  /** Set when opened from an answer; the palette command opens the plain report. */
+  private answer: AnswerReportTarget | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly deps: ContextReportDeps) {}
 
   /** Opens the view (its page asks for the report once it loads) or brings it back with fresh figures. */
-  async show(): Promise<void> {
+  async show(answer?: AnswerReportTarget): Promise<void> {
+    this.answer = answer;
     if (!this.panel) {
       this.panel = this.create();
       return;
@@ -129,7 +132,9 @@ class ReportPanel {
     const abort = (this.running = new AbortController());
     this.post({ type: "busy", message: "Packing the workspace…" });
     try {
-      const config = readConfig();
+      const answer = this.answer;
+      // From an answer, packed for its question: files it names go first, as they did for the answer.
+      const config = readConfig(answer?.question);
       const result = await this.deps.service.pack(config, {
         signal: abort.signal,
         onStatus: (s) => {
@@ -140,7 +145,7 @@ class ReportPanel {
       if (abort.signal.aborted) return;
       const modelPath = config.engine.modelPath || this.deps.service.lastModel?.modelPath;
       const memory = await memoryLine(config.engine, result.totalTokens, result.budget, modelPath);
-      this.post({ type: "report", report: reportModel(result, result.budget, memory), changed });
+      this.post({ type: "report", report: reportModel(result, result.budget, memory), changed, ...(answer ? { answer: answerLine(answer) } : {}) });
     } catch (error) {
       this.fail(error);
     }
@@ -154,5 +159,5 @@ class ReportPanel {
 
 export function registerContextReport(context: vscode.ExtensionContext, deps: ContextReportDeps): vscode.Disposable {
   const panel = new ReportPanel(context.extensionUri, deps);
-  return vscode.Disposable.from(panel, vscode.commands.registerCommand("longropeQa.showContextReport", () => panel.show()));
+  return vscode.Disposable.from(panel, vscode.commands.registerCommand("longropeQa.showContextReport", (arg?: unknown) => panel.show(parseAnswerTarget(arg))));
 }

@@ -2,6 +2,7 @@
  * The context report as data for its view: the window's figures (all from one budget, so they agree), files by
  * reason, and the files read as a folder tree with token totals. Pure: no `vscode`, no DOM.
  */
+import { MAX_LISTED_FILES, type AnswerCoverage } from "../chat/protocol";
 import type { PackBudget } from "../engine/api";
 import type { PackResult, SkipReason } from "../workspace/types";
 
@@ -146,4 +147,38 @@ function sortFolder(folder: ReportFolder): void {
 export function reportModel(result: PackResult & PackSource, budget: PackBudget | undefined, memory: string | undefined): ReportModel {
   const groups = groupsOf(result);
   return { cancelled: result.cancelled === true, figures: figuresOf(result, budget, memory), groups, tree: treeOf(groups[0]?.files ?? []) };
+}
+
+/** The report opened from an answer's "see the context report": that answer's question and the files it read. */
+export interface AnswerReportTarget extends AnswerCoverage {
+  readonly question: string;
+}
+
+const LISTED_IN_LINE = 5;
+
+const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
+/** The command's argument, checked: any extension or keybinding can run the command with anything. */
+export function parseAnswerTarget(value: unknown): AnswerReportTarget | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const read = v.read;
+  const ok =
+    typeof v.question === "string" && v.question.length <= 100_000 && isCount(v.readCount) && isCount(v.total) &&
+    Array.isArray(read) && read.length <= MAX_LISTED_FILES && read.every((p) => typeof p === "string" && p.length <= 4096);
+  return ok ? { question: v.question as string, read: read as string[], readCount: v.readCount as number, total: v.total as number } : undefined;
+}
+
+/**
+ * What the answer read, above the report: the report packs anew (open editors, the conversation before the question
+ * and edits since all change what goes first), so its figures may differ from the answer's and must not pass for them.
+ */
+export function answerLine(target: AnswerReportTarget): string {
+  const question = target.question.length > 120 ? `${target.question.slice(0, 119)}…` : target.question;
+  const listed = target.read.slice(0, LISTED_IN_LINE).join(", ");
+  const more = target.readCount > LISTED_IN_LINE ? ` and ${formatCount(target.readCount - LISTED_IN_LINE)} more` : "";
+  return (
+    `The answer to “${question}” read ${formatCount(target.readCount)} of ${formatCount(target.total)} files: ${listed}${more}. ` +
+    "Below, the same question asked now: with the editors open now and without the conversation before it."
+  );
 }

@@ -16,7 +16,14 @@ export interface ReportRefresh { readonly type: "refresh" }
 export type ReportRequest = ReportReady | ReportOpenFile | ReportExcludeFolder | ReportAlwaysInclude | ReportRefresh;
 
 // ---- extension → webview ---------------------------------------------------------------------------------------
-export interface ReportFrame { readonly type: "report"; readonly report: ReportModel; readonly changed?: string }
+export interface ReportFrame {
+  readonly type: "report";
+  readonly report: ReportModel;
+  /** What an action just changed ("Added src/ to .longropeignore."). */
+  readonly changed?: string;
+  /** Opened from an answer: what that answer read (`answerLine`). */
+  readonly answer?: string;
+}
 export interface ReportBusyFrame { readonly type: "busy"; readonly message: string }
 export interface ReportErrorFrame { readonly type: "error"; readonly message: string }
 

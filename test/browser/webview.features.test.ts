@@ -106,7 +106,8 @@ describe("chat webview: welcome, chips, coverage", () => {
     const open = (await chat.waitForPosted((m) => m.type === "openCitation")) as { path: string; line: number };
     assert.deepEqual([open.path, open.line], ["src/greet.ts", 1]);
     await page.click('article.assistant .coverage button[data-action="showContextReport"]');
-    assert.equal(((await chat.waitForPosted((m) => m.type === "runAction")) as { action: string }).action, "showContextReport");
+    const report = (await chat.waitForPosted((m) => m.type === "runAction")) as { action: string; turnId?: string };
+    assert.deepEqual([report.action, report.turnId], ["showContextReport", "c1"], "the link names its answer, so the report can say what that answer read");
     await page.screenshot({ path: path.join(repoRoot, "test/output/webview-coverage.png") });
 
     await chat.send({ type: "turnStart", id: "c2", question: "Everything?" });

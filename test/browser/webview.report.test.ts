@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { reportPageHtml } from "../../src/commands/reportHtml";
-import { reportModel, treeOf, type ReportModel } from "../../src/commands/reportModel";
+import { answerLine, reportModel, treeOf, type ReportModel } from "../../src/commands/reportModel";
 import type { ReportRequest } from "../../src/commands/reportProtocol";
 import { RepoQa } from "../../src/engine/repoQa";
 import { readReport } from "../support/pageReaders.cjs";
@@ -95,8 +95,11 @@ describe("context report view", () => {
     await page.click("#refresh");
     assert.deepEqual((await posted()).at(-1), { type: "refresh" });
 
-    await chat.send({ type: "report", report: model, changed: "Added src/ to .longropeignore." } as never);
+    const answer = answerLine({ question: "What does <b>this</b> do?", read: ["README.md", "src/a.ts"], readCount: 2, total: 9 });
+    await chat.send({ type: "report", report: model, changed: "Added src/ to .longropeignore.", answer } as never);
     assert.equal(await page.textContent(".changed"), "Added src/ to .longropeignore.");
+    assert.equal(await page.textContent(".for-answer"), answer, "what the answer read shows above the report, as text");
+    assert.equal(await page.locator(".for-answer b").count(), 0);
     fs.mkdirSync(path.join(repoRoot, "test/output"), { recursive: true });
     await page.setViewportSize({ width: 900, height: 700 });
     await page.screenshot({ path: path.join(repoRoot, "test/output/webview-report.png") });

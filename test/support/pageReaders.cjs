@@ -80,6 +80,7 @@ function readReport() {
   return {
     busy: !document.getElementById("busy").hidden,
     title: (document.querySelector("h1") || {}).textContent || "",
+    forAnswer: (document.querySelector(".for-answer") || {}).textContent || "",
     figures: rows(".figures li"),
     summary: rows(".summary tr"),
     folders: Array.from(document.querySelectorAll("details.folder"), (d) => ({

@@ -25,6 +25,8 @@ export interface ReportView {
   /** The view is packing (the figures shown, if any, are the previous report's). */
   readonly busy: boolean;
   readonly title: string;
+  /** Opened from an answer: what that answer read ("" otherwise). */
+  readonly forAnswer: string;
   readonly figures: readonly string[];
   readonly summary: readonly string[];
   readonly folders: readonly { readonly path: string; readonly label: string; readonly open: boolean }[];

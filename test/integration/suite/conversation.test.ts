@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import { askAndWatch } from "./asking";
 import { requestScreenshot } from "./exchange";
-import { readTranscript, setSetting } from "./helpers";
+import { clickInWebview, readReport, readTranscript, setSetting, waitFor } from "./helpers";
 
 export function conversationSuite(): void {
   it('an answer from a partial pack says "read N of M files" and lists them; follow-ups never overflow', async () => {
@@ -25,6 +25,16 @@ export function conversationSuite(): void {
       assert.equal(coverage.partial, `Read ${read.length} of 4 files — see the context report`);
       assert.deepEqual(coverage.files, read);
       await requestScreenshot("sidebar-partial-answer");
+      // Its link opens the report saying what this answer read: the report packs anew (other editors may be open by
+      // then, and a follow-up has earlier turns), so its own figures need not match the answer's.
+      assert.ok(await clickInWebview('article.assistant .coverage button[data-action="showContextReport"]'));
+      const report = await waitFor("the report opened from the answer", async () => {
+        const r = await readReport();
+        return !r.busy && r.forAnswer ? r : undefined;
+      }, 60_000);
+      assert.equal(report.forAnswer.split(". Below")[0], `The answer to “What does this repository do?” read ${read.length} of 4 files: ${read.join(", ")}`);
+      await requestScreenshot("context-report-for-answer", { part: "editor" });
+      await vscode.commands.executeCommand("workbench.action.closeActiveEditor");
       const errorsBefore = t.messages.filter((m) => m.role === "error").length;
       for (const q of ["Tell me more, at length."]) {
         const followUp = await askAndWatch(q);
