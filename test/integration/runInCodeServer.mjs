@@ -141,6 +141,7 @@ if (process.argv.includes("--docs") && process.exitCode === 0) copyDocShots();
 function copyDocShots() {
   const docShots = {
     "sidebar-welcome.png": "screenshot-welcome.png",
+    "sidebar-real-answer.png": "screenshot-real-answer.png",
     "sidebar-partial-answer.png": "screenshot-answer.png",
     "context-report.png": "screenshot-context-report.png",
     "sidebar-welcome-narrow.png": "screenshot-welcome-narrow.png",

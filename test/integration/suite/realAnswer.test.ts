@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { askAndWatch, assistantMessages } from "./asking";
-import { recordFact } from "./exchange";
+import { recordFact, requestScreenshot } from "./exchange";
 import { enginePids, readTranscript, setSetting, waitFor } from "./helpers";
 
 /** The question form the eval measured best for a literal (docs/answer-quality.md), as the CLI test asks it. */
@@ -44,6 +44,7 @@ export function realAnswerSuite(): void {
         assert.match(watched.result.text, REAL_FACT, `the answer lacks the fact from src/greet.ts: ${JSON.stringify(watched.result.text)}`);
         const shown = assistantMessages(await readTranscript()).at(-1)?.text ?? "";
         assert.match(shown, REAL_FACT, `the page shows another answer: ${JSON.stringify(shown)}`);
+        await requestScreenshot("sidebar-real-answer");
       } finally {
         // The runner checks that this worker, too, is gone once the window closed.
         recordFact("enginePidAtEnd", enginePids()[0]);
