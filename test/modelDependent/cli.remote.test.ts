@@ -128,7 +128,7 @@ describe("ask --endpoint when things go wrong", () => {
       // Assumed 8192 (SmolLM2's own) at first; the server's refusal names 1024 and the second pack fits it.
       const refitted = await cli(["ask", "--endpoint", server.url, "--workspace", workspace, "--max-tokens", "8", "hi"]);
       assert.equal(refitted.code, 0, refitted.stderr);
-      assert.match(refitted.stderr, /\/ 1024 context/);
+      assert.match(refitted.stderr, /\/ 1024 window/);
     } finally {
       await server.stop();
     }
