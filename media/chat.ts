@@ -81,7 +81,8 @@ function nearBottom(): boolean {
 
 /**
  * Whether the view follows the conversation: it does until the reader scrolls away from the bottom, and again once
- * they scroll back. Decided on scroll events (growing content scrolls nothing), not re-measured before each patch.
+ * they scroll back. Decided on scroll events (growing content scrolls nothing), and before a patch only from where the
+ * page last scrolled itself (see withScroll).
  */
 let following = true;
 /** Where the page itself last scrolled to: a reader's scroll shows up here before its event is dispatched. */

@@ -178,7 +178,7 @@ export function answerLine(target: AnswerReportTarget): string {
   const listed = target.read.slice(0, LISTED_IN_LINE).join(", ");
   const more = target.readCount > LISTED_IN_LINE ? ` and ${formatCount(target.readCount - LISTED_IN_LINE)} more` : "";
   return (
-    `The answer to “${question}” read ${formatCount(target.readCount)} of ${formatCount(target.total)} files: ${listed}${more}. ` +
+    `The answer to “${question}” read ${formatCount(target.readCount)} of ${formatCount(target.total)} files${listed ? `: ${listed}${more}` : ""}. ` +
     "Below, the same question asked now: with the editors open now and without the conversation before it."
   );
 }

@@ -13,6 +13,7 @@ test("the line names the question and the files the answer read, five at most, a
   );
   const long = answerLine({ question: "x".repeat(500), read: ["a"], readCount: 1, total: 3 });
   assert.match(long, /^The answer to “x{119}…” read 1 of 3 files: a\. /);
+  assert.match(answerLine({ question: "q", read: [], readCount: 0, total: 3 }), /^The answer to “q” read 0 of 3 files\. Below/);
 });
 
 test("the command's argument is taken only in the shape the chat sends", () => {
