@@ -19,7 +19,7 @@ export function showMeter(header: HTMLElement, status: EngineStatus | undefined)
   numbers.textContent = meterText(m);
   const model = document.createElement("span");
   model.className = "meter-model";
-  model.textContent = m.modelFile ?? m.modelName;
+  model.textContent = `${m.modelFile ?? m.modelName}${m.server ? ` at ${m.server}` : ""}`;
   model.title = m.modelName;
   const rope = document.createElement("span");
   rope.className = "meter-rope";

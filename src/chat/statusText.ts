@@ -41,12 +41,15 @@ export function describeStatus(status: EngineStatus | undefined): StatusText {
 
 /** "388 / 8,192 tokens": the repository against the model's window (what the user can grow into), not the allocation. */
 export function meterText(meter: ContextMeter): string {
-  return `${formatTokens(meter.repoTokens)} / ${formatTokens(meter.windowTokens ?? meter.contextSize)} tokens`;
+  const estimate = meter.tokensEstimated ? "~" : "";
+  return `${estimate}${formatTokens(meter.repoTokens)} / ${formatTokens(meter.windowTokens ?? meter.contextSize)} tokens`;
 }
 
 /** The meter's longer form, for its tooltip. */
 export function meterTitle(meter: ContextMeter): string {
   const window = meter.windowTokens ?? meter.contextSize;
   const allocated = meter.contextSize < window ? ` (${formatTokens(meter.contextSize)} allocated for now; more as the conversation needs)` : "";
-  return `${formatTokens(meter.repoTokens)} of the model's ${formatTokens(window)}-token window hold the repository${allocated}`;
+  const estimate = meter.tokensEstimated ? " (estimated from its size: the server counts no tokens for us)" : "";
+  const where = meter.server ? `, answered by the server at ${meter.server}` : "";
+  return `${formatTokens(meter.repoTokens)} of the model's ${formatTokens(window)}-token window hold the repository${estimate}${allocated}${where}`;
 }

@@ -230,6 +230,12 @@ describe("chat webview in Chromium", () => {
     assert.equal(await page.textContent("#meter .meter-numbers"), "388 / 8,192 tokens");
     assert.equal(await page.getAttribute("#meter", "title"), "388 of the model's 8,192-token window hold the repository (1,024 allocated for now; more as the conversation needs)");
     assert.equal(await page.getAttribute("#meter progress", "max"), "8192");
+    // A server without a tokenizer endpoint: the figure is an estimate, and the meter names where the answer comes from.
+    const remote = { repoTokens: 3000, contextSize: 8192, windowTokens: 8192, modelName: "smollm2", modelFile: "smollm2", ropeScaling: "server", filesIncluded: 4, filesExcluded: 0, server: "gpu-box:8000", tokensEstimated: true };
+    await chat.send({ type: "status", status: { state: "ready", meter: remote } });
+    assert.equal(await page.textContent("#meter .meter-numbers"), "~3,000 / 8,192 tokens");
+    assert.equal(await page.textContent("#meter .meter-model"), "smollm2 at gpu-box:8000");
+    assert.match((await page.getAttribute("#meter", "title")) ?? "", /\(estimated from its size: .*answered by the server at gpu-box:8000$/);
     assert.equal(await page.textContent("#status"), "");
     await chat.send({ type: "status", status: { state: "error", message: "The model file /other.gguf does not exist." } });
     assert.equal(await page.isHidden("#meter"), true, "after a failure the meter does not keep the previous model's figures");
