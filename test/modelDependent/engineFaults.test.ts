@@ -11,7 +11,7 @@ import { EngineHost } from "../../src/engine/engineHost";
 import { RepoQa } from "../../src/engine/repoQa";
 import type { EngineStatus, RepoQaConfig } from "../../src/engine/api";
 import { RepoQaError } from "../../src/util/errors";
-import { isAlive } from "../support/models";
+import { isAlive } from "../support/processAlive";
 
 const root = path.resolve(__dirname, "../..");
 const workerPath = path.join(root, "dist/engineWorker.mjs");

@@ -10,7 +10,7 @@ import { readModelRopeInfo, type ModelRopeInfo } from "../../src/longrope/modelS
 import { attentionScale, ntkFactors, yarnAttentionScale, yarnFactors, yarnLlamaCppFactors } from "../../src/longrope/factors";
 import { measurePerplexity, methodVariant, scoringStride } from "../../src/longrope/perplexity";
 import { PplWorker } from "../../src/longrope/pplWorker";
-import { isAlive } from "../support/models";
+import { isAlive } from "../support/processAlive";
 
 const repoRoot = path.resolve(__dirname, "../..");
 const storiesModel = path.resolve(repoRoot, "../shared/models/stories260K.gguf");

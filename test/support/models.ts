@@ -1,4 +1,4 @@
-/** Where the test models are (../shared/models, else the cache folder scripts/fetch-models.ts fills), and small helpers about child processes. */
+/** Where the test models are (../shared/models, else the cache folder scripts/fetch-models.ts fills), and a helper that runs child probes two at a time. */
 import * as path from "node:path";
 import { findTestModel, testModelCandidates, type TestModelName } from "../../src/engine/testModels";
 
@@ -24,14 +24,4 @@ export async function inPairs<const Jobs extends readonly (() => Promise<unknown
   for (let i = 0; i < jobs.length; i += 2) results.push(...(await Promise.all(jobs.slice(i, i + 2).map((job) => job()))));
   // One result per job, in order: the mapped tuple type says exactly what the loop built.
   return results as { -readonly [K in keyof Jobs]: Awaited<ReturnType<Jobs[K]>> };
-}
-
-/** Whether a process with this pid still runs (signal 0 checks without sending anything). */
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -18,15 +18,6 @@ export interface Watched {
   readonly stopClicked: boolean;
 }
 
-export function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function assistantMessages(t: Transcript) {
   return t.messages.filter((m) => m.role === "assistant");
 }

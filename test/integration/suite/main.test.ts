@@ -7,7 +7,8 @@ import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import { findTestModel } from "../../../src/engine/testModels";
 import { recordFact, requestScreenshot } from "./exchange";
-import { askAndWatch, assistantMessages, isRunning } from "./asking";
+import { isAlive } from "../../support/processAlive";
+import { askAndWatch, assistantMessages } from "./asking";
 import { citationSuite } from "./citation.test";
 import { conversationSuite } from "./conversation.test";
 import { enginePids, extension, readComposer, readTranscript, setSetting } from "./helpers";
@@ -53,7 +54,7 @@ export function mainPhaseSuites(): void {
 
       const [pid] = enginePids();
       assert.equal(typeof pid, "number", "no engine worker process while a model is loaded");
-      assert.ok(isRunning(pid!), `engine worker pid ${pid} is not running`);
+      assert.ok(isAlive(pid!), `engine worker pid ${pid} is not running`);
       recordFact("enginePid", pid);
       await requestScreenshot("sidebar-answer");
     });
